@@ -1,0 +1,56 @@
+// The typed wrappers: one dispatcher handle per op, looked up once.
+#include "eiprop/ops.h"
+
+#include "ops/signatures.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace eiprop {
+namespace {
+
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> find_op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+}  // namespace
+
+Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                           const std::vector<c10::optional<at::Tensor>>& biases,
+                           const std::vector<std::string>& activations,
+                           const RelaxationOptions& options) {
+  static const auto op = find_op<decltype(ops::ei_equilibrium)>("eiprop::ei_equilibrium");
+  ops::OptionalTensorList bias_list;
+  for (const auto& bias : biases) bias_list.push_back(bias);
+  auto result = op.call(input, weights, bias_list, activations, options.method(),
+                        options.max_iters(), options.tol(), options.dt());
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
+          std::get<3>(result)};
+}
+
+Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::Tensor>& drives,
+                          const std::vector<at::Tensor>& weights,
+                          const std::vector<std::string>& activations,
+                          const RelaxationOptions& options) {
+  static const auto op = find_op<decltype(ops::credit_relaxation)>("eiprop::credit_relaxation");
+  auto result = op.call(output_error, drives, weights, activations, options.method(),
+                        options.max_iters(), options.tol(), options.dt());
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
+          std::get<3>(result)};
+}
+
+Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,
+                   const std::vector<at::Tensor>& drives, const std::vector<at::Tensor>& credits,
+                   const std::vector<std::string>& activations, double lr) {
+  static const auto op = find_op<decltype(ops::plasticity)>("eiprop::plasticity");
+  auto result = op.call(input, rates, drives, credits, activations, lr);
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
+}
+
+EICurrents ei_currents(const at::Tensor& presynaptic_rates, const at::Tensor& weight) {
+  static const auto op = find_op<decltype(ops::ei_currents)>("eiprop::ei_currents");
+  auto result = op.call(presynaptic_rates, weight);
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
+}
+
+}  // namespace eiprop

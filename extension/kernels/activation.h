@@ -1,0 +1,33 @@
+// Activations f_p and their balance-credit gates f'_p(u) * c (THEORY §1, §3, §7).
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+
+#include <string>
+
+namespace eiprop {
+namespace kernels {
+
+enum class Activation { identity, tanh, sigmoid, relu, leaky_relu, softplus, elu };
+
+// Parses an activation name; nullopt when the name is unknown.
+c10::optional<Activation> parse_activation(const std::string& name);
+const char* activation_name(Activation activation);
+// "identity, tanh, sigmoid, relu, leaky_relu, softplus, elu" (for error messages).
+const char* activation_choices();
+
+// Firing rate r = f(u). Always a fresh tensor (identity copies), so rates never alias drives.
+at::Tensor rate(Activation activation, const at::Tensor& drive);
+
+// Gain f'(u), elementwise, with PyTorch autograd's conventions (THEORY §7).
+at::Tensor gain(Activation activation, const at::Tensor& drive);
+
+// Balance credit delta = f'(u) * c in one fused ATen kernel, bitwise equal to what autograd's
+// backward of f computes for grad_output = c. `rate` (f(u)) may be undefined; tanh and sigmoid
+// then recompute it from `drive`.
+at::Tensor balance_credit(Activation activation, const at::Tensor& drive, const at::Tensor& rate,
+                          const at::Tensor& credit);
+
+}  // namespace kernels
+}  // namespace eiprop

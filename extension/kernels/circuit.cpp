@@ -1,0 +1,85 @@
+#include "kernels/circuit.h"
+
+#include <algorithm>
+
+namespace eiprop {
+namespace kernels {
+
+Circuit::Circuit(int64_t populations, std::vector<Projection> projections,
+                 std::vector<c10::optional<at::Tensor>> biases,
+                 std::vector<Activation> activations)
+    : populations_(populations),
+      projections_(std::move(projections)),
+      biases_(std::move(biases)),
+      activations_(std::move(activations)),
+      incoming_(populations + 1),
+      outgoing_(populations + 1) {
+  TORCH_INTERNAL_ASSERT(static_cast<int64_t>(biases_.size()) == populations_);
+  TORCH_INTERNAL_ASSERT(static_cast<int64_t>(activations_.size()) == populations_);
+  for (int64_t k = 0; k < static_cast<int64_t>(projections_.size()); ++k) {
+    incoming_[projections_[k].post].push_back(k);
+    outgoing_[projections_[k].pre].push_back(k);
+  }
+  derive_schedule();
+}
+
+Circuit Circuit::layered(std::vector<at::Tensor> weights,
+                         std::vector<c10::optional<at::Tensor>> biases,
+                         std::vector<Activation> activations) {
+  std::vector<Projection> projections;
+  projections.reserve(weights.size());
+  for (int64_t l = 0; l < static_cast<int64_t>(weights.size()); ++l) {
+    projections.push_back(Projection{l, l + 1, std::move(weights[l])});
+  }
+  const auto layers = static_cast<int64_t>(projections.size());
+  return Circuit(layers, std::move(projections), std::move(biases), std::move(activations));
+}
+
+void Circuit::derive_schedule() {
+  // Longest-path depth from the input (Kahn's algorithm); a population left unordered sits on
+  // or behind a cycle.
+  std::vector<int64_t> depth(populations_ + 1, 0);
+  std::vector<int64_t> waiting(populations_ + 1, 0);
+  for (int64_t p = 1; p <= populations_; ++p) {
+    waiting[p] = static_cast<int64_t>(incoming_[p].size());
+  }
+  std::vector<int64_t> ready{0};
+  for (int64_t p = 1; p <= populations_; ++p) {
+    if (waiting[p] == 0) {
+      depth[p] = 1;
+      ready.push_back(p);
+    }
+  }
+  std::vector<int64_t> order;
+  while (!ready.empty()) {
+    const int64_t q = ready.back();
+    ready.pop_back();
+    order.push_back(q);
+    for (int64_t k : outgoing_[q]) {
+      const int64_t p = projections_[k].post;
+      depth[p] = std::max(depth[p], depth[q] + 1);
+      if (--waiting[p] == 0) ready.push_back(p);
+    }
+  }
+  acyclic_ = static_cast<int64_t>(order.size()) == populations_ + 1;
+  if (!acyclic_) return;
+
+  const int64_t max_depth = *std::max_element(depth.begin(), depth.end());
+  firing_waves_.assign(max_depth, {});
+  for (int64_t p = 1; p <= populations_; ++p) firing_waves_[depth[p] - 1].push_back(p);
+
+  // Height towards the credit sources: final once every postsynaptic credit is final.
+  std::vector<int64_t> height(populations_ + 1, 1);
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    for (int64_t k : outgoing_[*it]) {
+      height[*it] = std::max(height[*it], height[projections_[k].post] + 1);
+    }
+  }
+  int64_t max_height = 0;
+  for (int64_t p = 1; p <= populations_; ++p) max_height = std::max(max_height, height[p]);
+  credit_waves_.assign(max_height, {});
+  for (int64_t p = 1; p <= populations_; ++p) credit_waves_[height[p] - 1].push_back(p);
+}
+
+}  // namespace kernels
+}  // namespace eiprop

@@ -1,0 +1,67 @@
+// The circuit the kernels act on (THEORY §1): populations 0..P (0 is the clamped input) and
+// projections k from pre[k] to post[k] with weight W_k of shape [N_post, N_pre].
+// Built once at an operator boundary from validated tensors; the kernels and solvers trust it.
+#pragma once
+
+#include "kernels/activation.h"
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+
+#include <vector>
+
+namespace eiprop {
+namespace kernels {
+
+struct Projection {
+  int64_t pre;
+  int64_t post;
+  at::Tensor weight;  // [N_post, N_pre]
+};
+
+class Circuit {
+ public:
+  // populations: P, not counting the input. biases[p-1] and activations[p-1] belong to p.
+  Circuit(int64_t populations, std::vector<Projection> projections,
+          std::vector<c10::optional<at::Tensor>> biases, std::vector<Activation> activations);
+
+  // The chain 0 -> 1 -> ... -> L with weights[l] projecting population l to l+1.
+  static Circuit layered(std::vector<at::Tensor> weights,
+                         std::vector<c10::optional<at::Tensor>> biases,
+                         std::vector<Activation> activations);
+
+  int64_t populations() const { return populations_; }
+  const std::vector<Projection>& projections() const { return projections_; }
+  const Projection& projection(int64_t k) const { return projections_[k]; }
+  Activation activation(int64_t p) const { return activations_[p - 1]; }
+  const c10::optional<at::Tensor>& bias(int64_t p) const { return biases_[p - 1]; }
+  // Projection indices arriving at population p (1..P) / leaving population q (0..P).
+  const std::vector<int64_t>& incoming(int64_t p) const { return incoming_[p]; }
+  const std::vector<int64_t>& outgoing(int64_t q) const { return outgoing_[q]; }
+
+  // True when no projection path returns to a population (then sweep and the jacobi
+  // wavefront are exact).
+  bool acyclic() const { return acyclic_; }
+  // Acyclic circuits only. Firing wavefronts: wave t holds the populations whose rates become
+  // final at synchronous iteration t+1 (all their presynaptic populations are final before).
+  const std::vector<std::vector<int64_t>>& firing_waves() const { return firing_waves_; }
+  // Credit wavefronts, from the populations without outgoing projections back towards the
+  // input (the input population 0 is not included: its credit is a read-out).
+  const std::vector<std::vector<int64_t>>& credit_waves() const { return credit_waves_; }
+
+ private:
+  void derive_schedule();
+
+  int64_t populations_;
+  std::vector<Projection> projections_;
+  std::vector<c10::optional<at::Tensor>> biases_;
+  std::vector<Activation> activations_;
+  std::vector<std::vector<int64_t>> incoming_;
+  std::vector<std::vector<int64_t>> outgoing_;
+  bool acyclic_ = true;
+  std::vector<std::vector<int64_t>> firing_waves_;
+  std::vector<std::vector<int64_t>> credit_waves_;
+};
+
+}  // namespace kernels
+}  // namespace eiprop

@@ -1,0 +1,38 @@
+// C++ signatures of the operators' kernels. Each op's schema string (in its own .cpp) is the
+// source of truth; these declarations are what TORCH_FN infers it from and what the typed
+// wrappers in include/eiprop/ops.h call through the dispatcher with.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <ATen/core/List.h>
+#include <c10/util/Optional.h>
+#include <c10/util/string_view.h>
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace eiprop {
+namespace ops {
+
+using OptionalTensorList = c10::List<c10::optional<at::Tensor>>;
+
+std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double> ei_equilibrium(
+    const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
+    std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
+    double dt);
+
+std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double> credit_relaxation(
+    const at::Tensor& output_error, at::TensorList drives, at::TensorList weights,
+    std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
+    double dt);
+
+std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
+    const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,
+    std::vector<std::string> activations, double lr);
+
+std::tuple<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,
+                                               const at::Tensor& weight);
+
+}  // namespace ops
+}  // namespace eiprop

@@ -1,0 +1,117 @@
+#include "ops/validate.h"
+
+#include <cmath>
+
+namespace eiprop {
+namespace ops {
+
+std::string argument(const char* name, int64_t layer) {
+  if (layer < 0) return name;
+  return c10::str(name, "[", layer, "] (layer ", layer, ")");
+}
+
+void check_same_dtype_device(const char* op, const std::string& what, const at::Tensor& tensor,
+                             const at::Tensor& reference) {
+  TORCH_CHECK(tensor.defined(), op, ": ", what, " is an undefined tensor");
+  const auto dtype = tensor.scalar_type();
+  TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble, op, ": ", what,
+              " must be float32 or float64, got ", dtype);
+  if (!reference.defined()) return;
+  TORCH_CHECK(dtype == reference.scalar_type(), op, ": ", what, " has dtype ", dtype,
+              " but the first tensor argument has ", reference.scalar_type(),
+              "; all tensors of one call must share a dtype");
+  TORCH_CHECK(tensor.device() == reference.device(), op, ": ", what, " is on ", tensor.device(),
+              " but the first tensor argument is on ", reference.device(),
+              "; all tensors of one call must be on one device");
+}
+
+void check_matrix(const char* op, const std::string& what, const at::Tensor& tensor,
+                  const at::Tensor& reference) {
+  check_same_dtype_device(op, what, tensor, reference);
+  TORCH_CHECK(tensor.dim() == 2, op, ": ", what, " must be a 2-D tensor, got shape ",
+              tensor.sizes());
+}
+
+void check_vector(const char* op, const std::string& what, const at::Tensor& tensor,
+                  const at::Tensor& reference) {
+  check_same_dtype_device(op, what, tensor, reference);
+  TORCH_CHECK(tensor.dim() == 1, op, ": ", what, " must be a 1-D tensor, got shape ",
+              tensor.sizes());
+}
+
+void check_shape(const char* op, const std::string& what, const at::Tensor& tensor,
+                 at::IntArrayRef expected, const std::string& why) {
+  TORCH_CHECK(tensor.sizes() == expected, op, ": ", what, " has shape ", tensor.sizes(),
+              " but ", expected, " was expected (", why, ")");
+}
+
+void check_count(const char* op, const char* list, size_t count, size_t expected,
+                 const char* expected_from) {
+  TORCH_CHECK(count == expected, op, ": ", list, " has ", count, " entries but ", expected_from,
+              " has ", expected, "; give one per layer");
+}
+
+void check_finite(const char* op, const char* name, double value) {
+  TORCH_CHECK(std::isfinite(value), op, ": ", name, " must be finite, got ", value);
+}
+
+std::vector<kernels::Activation> parse_activations(const char* op,
+                                                   const std::vector<std::string>& activations) {
+  std::vector<kernels::Activation> parsed;
+  parsed.reserve(activations.size());
+  for (size_t l = 0; l < activations.size(); ++l) {
+    const auto activation = kernels::parse_activation(activations[l]);
+    TORCH_CHECK(activation.has_value(), op, ": ", argument("activations", l), " is '",
+                activations[l], "', which is not an activation; expected one of ",
+                kernels::activation_choices());
+    parsed.push_back(*activation);
+  }
+  return parsed;
+}
+
+solvers::SolverOptions parse_solver_options(const char* op, c10::string_view method,
+                                            int64_t max_iters, double tol, double dt,
+                                            c10::ScalarType dtype) {
+  const std::string method_name(method.data(), method.size());
+  const auto parsed = solvers::parse_method(method_name);
+  TORCH_CHECK(parsed.has_value(), op, ": method is '", method_name,
+              "', which is not a method; expected one of ", solvers::method_choices());
+  TORCH_CHECK(max_iters >= 0, op, ": max_iters must be >= 0 (0 = the method's default), got ",
+              max_iters);
+  check_finite(op, "tol", tol);
+  TORCH_CHECK(tol >= 0, op, ": tol must be >= 0 (0 = the dtype's default), got ", tol);
+  check_finite(op, "dt", dt);
+  TORCH_CHECK(dt > 0 && dt <= 1, op, ": dt must lie in (0, 1] (a fraction of the time constant), got ",
+              dt);
+  solvers::SolverOptions options;
+  options.method = *parsed;
+  options.max_iters = max_iters;
+  options.tol = tol;
+  options.dt = dt;
+  return solvers::resolve_defaults(options, dtype);
+}
+
+void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
+                           const at::Tensor& reference) {
+  TORCH_CHECK(!weights.empty(), op, ": weights is empty; a layered circuit needs at least one layer");
+  int64_t width = input_width;
+  for (size_t l = 0; l < weights.size(); ++l) {
+    const auto what = argument("weights", l);
+    check_matrix(op, what, weights[l], reference);
+    TORCH_CHECK(weights[l].size(1) == width, op, ": ", what, " has shape ", weights[l].sizes(),
+                " but its presynaptic population has ", width,
+                " neurons; expected [N_out, ", width, "] (Linear layout)");
+    width = weights[l].size(0);
+  }
+}
+
+void check_converged(const char* op, const char* what, const solvers::SolverOptions& options,
+                     const solvers::SolverStats& stats) {
+  TORCH_CHECK(stats.converged, op, ": ", what, " did not converge: method '",
+              solvers::method_name(options.method), "' stopped at max_iters=", options.max_iters,
+              " with residual ", stats.residual, " > tol=", options.tol,
+              " (raise max_iters or dt, or check that the equilibrium is stable)");
+}
+
+}  // namespace ops
+}  // namespace eiprop

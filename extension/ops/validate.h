@@ -1,0 +1,50 @@
+// Checks made once at an operator boundary. Every failure is a TORCH_CHECK error that names the
+// op, the argument and the layer, and says what was expected and what was given.
+#pragma once
+
+#include "kernels/activation.h"
+#include "kernels/circuit.h"
+#include "solvers/options.h"
+
+#include <ATen/ATen.h>
+
+#include <string>
+#include <vector>
+
+namespace eiprop {
+namespace ops {
+
+// "weights[2] (layer 2)"; "input" when layer < 0.
+std::string argument(const char* name, int64_t layer = -1);
+
+// A 2-D float32/float64 tensor. `reference` (when defined) fixes the dtype and device that all
+// tensors of one call share.
+void check_matrix(const char* op, const std::string& what, const at::Tensor& tensor,
+                  const at::Tensor& reference);
+void check_vector(const char* op, const std::string& what, const at::Tensor& tensor,
+                  const at::Tensor& reference);
+void check_same_dtype_device(const char* op, const std::string& what, const at::Tensor& tensor,
+                             const at::Tensor& reference);
+void check_shape(const char* op, const std::string& what, const at::Tensor& tensor,
+                 at::IntArrayRef expected, const std::string& why);
+void check_count(const char* op, const char* list, size_t count, size_t expected,
+                 const char* expected_from);
+void check_finite(const char* op, const char* name, double value);
+
+std::vector<kernels::Activation> parse_activations(const char* op,
+                                                   const std::vector<std::string>& activations);
+
+solvers::SolverOptions parse_solver_options(const char* op, c10::string_view method,
+                                            int64_t max_iters, double tol, double dt,
+                                            c10::ScalarType dtype);
+
+// A layered chain's weights: at least one, each [N_{l+1}, N_l] with N_0 = input_width.
+void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
+                           const at::Tensor& reference);
+
+// Raises the op's convergence error when an iterative solve ran out of iterations.
+void check_converged(const char* op, const char* what, const solvers::SolverOptions& options,
+                     const solvers::SolverStats& stats);
+
+}  // namespace ops
+}  // namespace eiprop

@@ -1,0 +1,102 @@
+#include "solvers/credit.h"
+
+#include "kernels/synapses.h"
+#include "solvers/residual.h"
+
+namespace eiprop {
+namespace solvers {
+namespace {
+
+using kernels::Circuit;
+
+struct CreditProblem {
+  const Circuit& circuit;
+  const std::vector<at::Tensor>& drives;
+  const std::vector<at::Tensor>& rates;
+  int64_t output;
+  const at::Tensor& output_error;
+
+  // The credit population q is driven to: retrograde signal plus its own imbalance.
+  at::Tensor target(int64_t q, const std::vector<at::Tensor>& balance_credits) const {
+    at::Tensor c = kernels::retrograde_credit(circuit, q, balance_credits);
+    if (q == output) {
+      c = c.defined() ? c.add_(output_error) : output_error.clone();
+    }
+    return c.defined() ? c : at::zeros_like(drives[q]);
+  }
+
+  at::Tensor gate(int64_t p, const at::Tensor& credit) const {
+    const at::Tensor rate = rates.empty() ? at::Tensor() : rates[p];
+    return kernels::balance_credit(circuit.activation(p), drives[p], rate, credit);
+  }
+};
+
+CreditEquilibrium wavefront(const CreditProblem& problem, CreditEquilibrium state,
+                            Method method) {
+  const auto& waves = problem.circuit.credit_waves();
+  for (const auto& wave : waves) {
+    for (int64_t q : wave) {
+      state.credits[q] = problem.target(q, state.balance_credits);
+      state.balance_credits[q] = problem.gate(q, state.credits[q]);
+    }
+  }
+  state.stats.iterations = method == Method::sweep ? 1 : static_cast<int64_t>(waves.size());
+  return state;
+}
+
+// Synchronous relaxation c <- c + dt (target(c) - c) from c = 0.
+CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
+                        const SolverOptions& options) {
+  const int64_t populations = problem.circuit.populations();
+  for (int64_t p = 1; p <= populations; ++p) state.credits[p] = at::zeros_like(problem.drives[p]);
+  std::vector<at::Tensor> targets(populations + 1);
+  state.stats.converged = false;
+  for (int64_t iteration = 1; iteration <= options.max_iters; ++iteration) {
+    for (int64_t p = 1; p <= populations; ++p) {
+      state.balance_credits[p] = problem.gate(p, state.credits[p]);
+    }
+    for (int64_t q = 1; q <= populations; ++q) {
+      targets[q] = problem.target(q, state.balance_credits);
+    }
+    state.stats.iterations = iteration;
+    state.stats.residual = relative_residual(targets, state.credits);
+    if (state.stats.residual <= options.tol) {
+      state.stats.converged = true;
+      state.credits = std::move(targets);
+      break;
+    }
+    for (int64_t p = 1; p <= populations; ++p) {
+      state.credits[p] = at::lerp(state.credits[p], targets[p], options.dt);
+    }
+  }
+  for (int64_t p = 1; p <= populations; ++p) {
+    state.balance_credits[p] = problem.gate(p, state.credits[p]);
+  }
+  return state;
+}
+
+}  // namespace
+
+CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Tensor>& drives,
+                                const std::vector<at::Tensor>& rates, int64_t output,
+                                const at::Tensor& output_error, const SolverOptions& options) {
+  const CreditProblem problem{circuit, drives, rates, output, output_error};
+  CreditEquilibrium state;
+  state.credits.resize(circuit.populations() + 1);
+  state.balance_credits.resize(circuit.populations() + 1);
+  if (circuit.acyclic() && options.method != Method::euler) {
+    state = wavefront(problem, std::move(state), options.method);
+  } else {
+    TORCH_INTERNAL_ASSERT(options.method != Method::sweep,
+                          "eiprop: sweep needs an acyclic circuit");
+    SolverOptions relaxation = options;
+    if (options.method == Method::jacobi) relaxation.dt = 1.0;
+    state = relax(problem, std::move(state), relaxation);
+  }
+  // The input population is clamped: its credit is a read-out of the retrograde signal.
+  state.credits[0] = kernels::retrograde_credit(circuit, 0, state.balance_credits);
+  return state;
+}
+
+}  // namespace solvers
+}  // namespace eiprop

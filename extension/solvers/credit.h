@@ -1,0 +1,29 @@
+// Middle timescale (THEORY §3): credits relax by retrograde signalling,
+// c_q = sum_{k: pre[k]=q} delta_{post[k]} W_k + e_q with delta_p = f'_p(u_p) * c_p.
+#pragma once
+
+#include "kernels/circuit.h"
+#include "solvers/options.h"
+
+#include <vector>
+
+namespace eiprop {
+namespace solvers {
+
+struct CreditEquilibrium {
+  std::vector<at::Tensor> credits;          // indexed by population 0..P; credits[0] = input credit
+  std::vector<at::Tensor> balance_credits;  // indexed by population 0..P; [0] is undefined
+  SolverStats stats;
+};
+
+// Same methods and schedules as relax_rates, run from the credit sources back to the input.
+// drives (and, when known, rates, to spare recomputing tanh/sigmoid) are indexed 0..P; rates may
+// be empty. output_error is e at population `output`. credits[0] is undefined when the input
+// has no outgoing projection.
+CreditEquilibrium relax_credits(const kernels::Circuit& circuit,
+                                const std::vector<at::Tensor>& drives,
+                                const std::vector<at::Tensor>& rates, int64_t output,
+                                const at::Tensor& output_error, const SolverOptions& options);
+
+}  // namespace solvers
+}  // namespace eiprop

@@ -1,0 +1,33 @@
+#include "solvers/options.h"
+
+namespace eiprop {
+namespace solvers {
+
+c10::optional<Method> parse_method(const std::string& name) {
+  if (name == "sweep") return Method::sweep;
+  if (name == "jacobi") return Method::jacobi;
+  if (name == "euler") return Method::euler;
+  return c10::nullopt;
+}
+
+const char* method_name(Method method) {
+  switch (method) {
+    case Method::sweep: return "sweep";
+    case Method::jacobi: return "jacobi";
+    case Method::euler: return "euler";
+  }
+  return "?";
+}
+
+const char* method_choices() { return "sweep, jacobi, euler"; }
+
+SolverOptions resolve_defaults(SolverOptions options, c10::ScalarType dtype) {
+  if (options.max_iters == 0) options.max_iters = kDefaultMaxIters;
+  if (options.tol == 0.0) {
+    options.tol = dtype == c10::ScalarType::Double ? kDefaultTolFloat64 : kDefaultTolFloat32;
+  }
+  return options;
+}
+
+}  // namespace solvers
+}  // namespace eiprop

@@ -1,0 +1,5 @@
+// Everything a user of eiprop includes.
+#pragma once
+
+#include "eiprop/ops.h"
+#include "eiprop/reference.h"

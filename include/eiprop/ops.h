@@ -1,0 +1,71 @@
+// Typed C++ entry points to the eiprop operators. Each call goes through the PyTorch dispatcher,
+// exactly as TorchScript and torch.ops.eiprop see the op; the schemas are the contract.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+#include <torch/arg.h>
+
+#include <string>
+#include <vector>
+
+namespace eiprop {
+
+// How an equilibrium is reached (THEORY §2-3): "sweep", "jacobi" or "euler".
+struct RelaxationOptions {
+  /* implicit */ RelaxationOptions(std::string method = "sweep") : method_(std::move(method)) {}
+  TORCH_ARG(std::string, method);
+  // 0: the method's default (10000 iterations for euler).
+  TORCH_ARG(int64_t, max_iters) = 0;
+  // 0: the dtype's default (1e-12 float64, 1e-6 float32): the largest change a step would make,
+  // relative to each population's own scale.
+  TORCH_ARG(double, tol) = 0.0;
+  // euler step as a fraction of the time constant, in (0, 1].
+  TORCH_ARG(double, dt) = 1.0;
+};
+
+struct Equilibrium {
+  std::vector<at::Tensor> rates;   // rates[l]: layer l's rates, [B, N_{l+1}]
+  std::vector<at::Tensor> drives;  // drives[l]: layer l's drives u = pre W^T + b
+  int64_t iterations = 0;
+  double residual = 0.0;
+};
+
+struct Credits {
+  std::vector<at::Tensor> credits;  // credits[l], [B, N_{l+1}]; credits[L-1] = output_error
+  at::Tensor input_credit;          // [B, N_0]
+  int64_t iterations = 0;
+  double residual = 0.0;
+};
+
+struct Updates {
+  std::vector<at::Tensor> weight_updates;  // lr/B * delta_l^T pre_l, [N_{l+1}, N_l]
+  std::vector<at::Tensor> bias_updates;    // lr/B * sum_batch delta_l, [N_{l+1}]
+};
+
+struct EICurrents {
+  at::Tensor excitatory;  // [B, N_post], >= 0
+  at::Tensor inhibitory;  // [B, N_post], >= 0; excitatory - inhibitory = rates @ weight^T
+};
+
+// eiprop::ei_equilibrium
+Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                           const std::vector<c10::optional<at::Tensor>>& biases,
+                           const std::vector<std::string>& activations,
+                           const RelaxationOptions& options = {});
+
+// eiprop::credit_relaxation
+Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::Tensor>& drives,
+                          const std::vector<at::Tensor>& weights,
+                          const std::vector<std::string>& activations,
+                          const RelaxationOptions& options = {});
+
+// eiprop::plasticity
+Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,
+                   const std::vector<at::Tensor>& drives, const std::vector<at::Tensor>& credits,
+                   const std::vector<std::string>& activations, double lr);
+
+// eiprop::ei_currents
+EICurrents ei_currents(const at::Tensor& presynaptic_rates, const at::Tensor& weight);
+
+}  // namespace eiprop

@@ -1,0 +1,39 @@
+// LibTorch autograd as the reference the rule is A/B-tested against: the same layered network
+// built from LibTorch's own functions, differentiated by autograd, and agreement metrics.
+#pragma once
+
+#include <ATen/ATen.h>
+#include <c10/util/Optional.h>
+
+#include <string>
+#include <vector>
+
+namespace eiprop {
+
+// f(u) computed with LibTorch's functions (autograd records them), for the activation names of
+// the ops: identity, tanh, sigmoid, relu, leaky_relu (0.01), softplus (beta 1, threshold 20),
+// elu (alpha 1).
+at::Tensor autograd_rate(const std::string& activation, const at::Tensor& drive);
+
+struct AutogradGradients {
+  std::vector<at::Tensor> rates;         // the forward pass, layer by layer
+  at::Tensor loss;                       // 1/(2B) sum ||target - r_L||^2
+  std::vector<at::Tensor> weight_grads;  // dLoss/dW_l
+  std::vector<at::Tensor> bias_grads;    // dLoss/db_l (undefined where the layer has no bias)
+  at::Tensor input_grad;                 // dLoss/dinput
+};
+
+// Backpropagation through the layered circuit for the squared error of THEORY §3. The drives use
+// the same GEMM calls as the rule (addmm with a bias, mm without) so gates at u = 0 agree.
+AutogradGradients autograd_gradients(const at::Tensor& input,
+                                     const std::vector<at::Tensor>& weights,
+                                     const std::vector<c10::optional<at::Tensor>>& biases,
+                                     const std::vector<std::string>& activations,
+                                     const at::Tensor& target);
+
+// max |actual - expected| / max |expected|; 0 when both are exactly zero.
+double relative_error(const at::Tensor& actual, const at::Tensor& expected);
+// <actual, expected> / (|actual| |expected|); 1 when both are exactly zero.
+double cosine_similarity(const at::Tensor& actual, const at::Tensor& expected);
+
+}  // namespace eiprop
