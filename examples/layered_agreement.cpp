@@ -15,12 +15,19 @@
 
 namespace {
 
-double median_ms(int repeats, const std::function<void()>& run) {
+// Waits for queued device work so that wall-clock times cover it (a no-op on CPU).
+void synchronize(const torch::Device& device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.index());
+}
+
+double median_ms(int repeats, const torch::Device& device, const std::function<void()>& run) {
   std::vector<double> times;
   run();  // warm-up
+  synchronize(device);
   for (int i = 0; i < repeats; ++i) {
     const auto start = std::chrono::steady_clock::now();
     run();
+    synchronize(device);
     times.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
@@ -50,6 +57,7 @@ int main(int argc, char** argv) {
   double lr = 0.1;
   int repeats = 20;
   uint64_t seed = 0;
+  std::string device_name = "cpu";
   app.add_option("--widths", widths_text, "comma-separated population widths N_0,...,N_L")
       ->capture_default_str();
   app.add_option("--batch", batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
@@ -65,6 +73,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   app.add_option("--seed", seed, "random seed")->capture_default_str();
+  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   const auto widths = parse_widths(widths_text);
@@ -74,7 +83,12 @@ int main(int argc, char** argv) {
   }
   const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
   torch::manual_seed(seed);
-  const auto options = torch::TensorOptions().dtype(dtype);
+  const torch::Device device(device_name);
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    fmt::print(stderr, "--device {}: this LibTorch sees no CUDA device\n", device_name);
+    return 2;
+  }
+  const auto options = torch::TensorOptions().dtype(dtype).device(device);
   const auto input = torch::randn({batch, widths.front()}, options);
   const auto target = torch::randn({batch, widths.back()}, options);
   std::vector<torch::Tensor> weights;
@@ -103,11 +117,11 @@ int main(int argc, char** argv) {
     auto autograd = [&] {
       reference = eiprop::autograd_gradients(input, weights, biases, activations, target);
     };
-    const double rule_ms = median_ms(repeats, rule);
-    const double autograd_ms = median_ms(repeats, autograd);
+    const double rule_ms = median_ms(repeats, device, rule);
+    const double autograd_ms = median_ms(repeats, device, autograd);
 
-    fmt::print("eiprop layered agreement: widths {}, batch {}, {}, method {}, {}, lr {}\n",
-               widths_text, batch, activation, method, dtype_name, lr);
+    fmt::print("eiprop layered agreement: widths {}, batch {}, {}, method {}, {}, lr {}, {}\n",
+               widths_text, batch, activation, method, dtype_name, lr, device_name);
     fmt::print("{:>5}  {:>10}  {:>8}  {:>14}  {:>14}  {:>10}\n", "layer", "activation", "shape",
                "rel.err dW", "rel.err db", "cosine dW");
     double worst = 0.0;

@@ -1,0 +1,28 @@
+# Shared by the project's scripts: argument parsing and where things live.
+# Usage inside a script: source "$(dirname "$0")/common.sh"; parse_torch_flag "$@"
+set -euo pipefail
+
+EIPROP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+EIPROP_TORCH=pip          # pip: PyPI's torch 2.11 in .venv; debian: Debian's libtorch-dev 1.13
+EIPROP_ARGS=()
+
+parse_torch_flag() {
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --torch) EIPROP_TORCH="$2"; shift 2 ;;
+      --torch=*) EIPROP_TORCH="${1#--torch=}"; shift ;;
+      *) EIPROP_ARGS+=("$1"); shift ;;
+    esac
+  done
+  case "$EIPROP_TORCH" in
+    pip|debian) ;;
+    *) echo "unknown --torch '$EIPROP_TORCH' (pip or debian)" >&2; exit 2 ;;
+  esac
+  if [ "$EIPROP_TORCH" = pip ]; then
+    EIPROP_BUILD="$EIPROP_ROOT/build"
+    EIPROP_PYTHON="$EIPROP_ROOT/.venv/bin/python"
+  else
+    EIPROP_BUILD="$EIPROP_ROOT/build-debian"
+    EIPROP_PYTHON=/usr/bin/python3
+  fi
+}

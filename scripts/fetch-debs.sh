@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Downloads (does not install) the Debian packages that scripts/gpu-check.sh unpacks on a GPU
+# machine without network access: GoogleTest, fmt, CLI11. Into .debs/ (ignored by git).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$root/.debs"
+cd "$root/.debs"
+apt-get download libgtest-dev libgmock-dev libfmt-dev libfmt9 libcli11-dev
+ls -1 "$root/.debs"

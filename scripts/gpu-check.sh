@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# GPU check: on a machine with an NVIDIA GPU and PyTorch installed (no network needed), builds
+# eiprop against that PyTorch's LibTorch, runs the whole test suite with CUDA tensors enabled,
+# runs the layered-agreement example on CUDA as a timing run, and writes logs plus a JSON summary.
+#   scripts/fetch-debs.sh            # beforehand, on a machine with Debian's package mirror
+#   scripts/gpu-check.sh OUTPUT_DIR  # on the GPU machine
+set -uo pipefail
+[ $# -eq 1 ] || { echo "usage: $0 OUTPUT_DIR" >&2; exit 2; }
+out=$(mkdir -p "$1" && cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+python=${PYTHON:-python3}
+build=${EIPROP_GPU_BUILD:-/tmp/eiprop-gpu-build}
+prefix=/tmp/eiprop-debs
+start=$(date +%s)
+
+ls "$root"/.debs/*.deb >/dev/null 2>&1 || { echo "no .debs/: run scripts/fetch-debs.sh first" >&2; exit 2; }
+mkdir -p "$prefix"
+for deb in "$root"/.debs/*.deb; do dpkg -x "$deb" "$prefix"; done
+
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true; } \
+  > "$out/gpu.txt"
+torch_prefix=$("$python" -c \
+  'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))')
+"$python" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' \
+  > "$out/torch.txt"
+
+generator=()
+command -v ninja >/dev/null && generator=(-G Ninja)
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DEIPROP_PYTHON="$(command -v "$python")" \
+  > "$out/configure.log" 2>&1
+configure_rc=$?
+build_rc=1
+if [ $configure_rc -eq 0 ]; then
+  cmake --build "$build" -j "$(nproc)" > "$out/build.log" 2>&1
+  build_rc=$?
+fi
+build_s=$(( $(date +%s) - start ))
+
+test_rc=1
+if [ $build_rc -eq 0 ]; then
+  (cd "$build" && ctest --output-on-failure -j 8 --timeout 300) > "$out/ctest.log" 2>&1
+  test_rc=$?
+  (cd "$build" && ./tests/test_cuda --gtest_brief=0) > "$out/cuda_tests.log" 2>&1
+  for dtype in float32 float64; do
+    for method in sweep jacobi; do
+      for widths in 784,256,10:64 1024,1024,1024,1024,1024:256 4096,4096,4096:1024; do
+        "$build/examples/layered_agreement" --device cuda --dtype $dtype --method $method \
+          --widths "${widths%%:*}" --batch "${widths##*:}" --repeats 50
+      done
+    done
+  done > "$out/timings.log" 2>&1
+fi
+total_s=$(( $(date +%s) - start ))
+
+summary=$(grep -E 'tests passed' "$out/ctest.log" 2>/dev/null | tail -1)
+cuda_ran=$(grep -cE '^\[       OK \] Cuda\.' "$out/cuda_tests.log" 2>/dev/null || true)
+cuda_skipped=$(grep -cE '^\[  SKIPPED \] Cuda\.' "$out/cuda_tests.log" 2>/dev/null || true)
+cat > "$out/summary.json" <<JSON
+{
+  "gpu": "$(head -1 "$out/gpu.txt")",
+  "torch": "$(cat "$out/torch.txt")",
+  "configure_rc": $configure_rc,
+  "build_rc": $build_rc,
+  "ctest_rc": $test_rc,
+  "ctest_summary": "$summary",
+  "cuda_tests_passed": ${cuda_ran:-0},
+  "cuda_tests_skipped": ${cuda_skipped:-0},
+  "build_seconds": $build_s,
+  "total_seconds": $total_s
+}
+JSON
+cat "$out/summary.json"
+[ $configure_rc -eq 0 ] && [ $build_rc -eq 0 ] && [ $test_rc -eq 0 ]

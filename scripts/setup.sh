@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what is missing: Debian packages (compiler, CMake, GoogleTest, Google Benchmark, fmt,
+# CLI11, OpenBLAS, ...) and LibTorch: PyPI's torch 2.11 in the project's .venv (default), or
+# Debian's libtorch-dev 1.13 with --torch debian.
+source "$(dirname "$0")/common.sh"
+parse_torch_flag "$@"
+
+packages=(build-essential cmake ninja-build ccache git python3 python3-venv
+          libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev libopenblas0-pthread)
+if [ "$EIPROP_TORCH" = debian ]; then
+  packages+=(libtorch-dev python3-torch)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ "$EIPROP_TORCH" = pip ]; then
+  venv="$EIPROP_ROOT/.venv"
+  if ! "$venv/bin/python" -c 'import torch, sys; sys.exit(not torch.__version__.startswith("2.11"))' \
+      2>/dev/null; then
+    echo "setup: installing PyPI torch 2.11 into $venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --upgrade pip
+    "$venv/bin/python" -m pip install -q 'torch==2.11.*'
+  fi
+fi
+echo "setup: ready ($EIPROP_TORCH LibTorch)"

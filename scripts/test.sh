@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set up, build, and run the whole test suite with ctest.
+#   scripts/test.sh [--torch pip|debian] [extra ctest arguments]
+source "$(dirname "$0")/common.sh"
+parse_torch_flag "$@"
+"$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
+"$EIPROP_ROOT/scripts/build.sh" --torch "$EIPROP_TORCH"
+cd "$EIPROP_BUILD"
+ctest --output-on-failure -j "${EIPROP_JOBS:-2}" ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}

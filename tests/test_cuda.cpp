@@ -1,0 +1,67 @@
+// The same equivalence with autograd on CUDA tensors, float64 and float32, every activation and
+// method. Skips where LibTorch sees no CUDA device.
+#include "reference.h"
+
+namespace eiprop {
+namespace testing {
+namespace {
+
+TEST(Cuda, UpdatesEqualAutogradGradientsOnCudaTensors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const at::Device cuda(at::kCUDA, 0);
+  const double lr = 0.05;
+  for (auto dtype : {at::kDouble, at::kFloat}) {
+    for (const auto& method : kMethods) {
+      for (const auto& activation : kActivations) {
+        const std::vector<int64_t> widths = {96, 512, 64, 10};
+        const auto circuit = make_circuit(widths, 64, {activation, activation, "identity"}, true,
+                                          dtype, 17, cuda);
+        RelaxationOptions options(method);
+        if (method == "euler") options.dt(0.5).tol(dtype == at::kDouble ? 1e-14 : 1e-6);
+        const double tol = dtype == at::kFloat ? 1e-4 : method == "euler" ? 1e-8 : 1e-10;
+        const auto expected = autograd_gradients(circuit);
+        const auto equilibrium = ei_equilibrium(circuit.input, circuit.weights, circuit.biases,
+                                                circuit.activations, options);
+        ASSERT_TRUE(equilibrium.rates.back().is_cuda());
+        const auto credits = credit_relaxation(circuit.target - equilibrium.rates.back(),
+                                               equilibrium.drives, circuit.weights,
+                                               circuit.activations, options);
+        const auto updates = plasticity(circuit.input, equilibrium.rates, equilibrium.drives,
+                                        credits.credits, circuit.activations, lr);
+        for (size_t l = 0; l < widths.size() - 1; ++l) {
+          EXPECT_LE(relative_error(updates.weight_updates[l], -lr * expected.weight_grads[l]), tol)
+              << activation << " " << method << " " << dtype << " layer " << l;
+          EXPECT_LE(relative_error(updates.bias_updates[l], -lr * expected.bias_grads[l]), tol)
+              << activation << " " << method << " " << dtype << " layer " << l;
+        }
+        EXPECT_LE(relative_error(credits.input_credit, -64.0 * expected.input_grad), tol)
+            << activation << " " << method << " " << dtype;
+      }
+    }
+  }
+}
+
+TEST(Cuda, EICurrentsOnCudaTensors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const auto rates = at::randn({8, 33}, at::dtype(at::kDouble).device(at::kCUDA));
+  const auto weight = at::randn({12, 33}, at::dtype(at::kDouble).device(at::kCUDA));
+  const auto currents = ei_currents(rates, weight);
+  const auto contributions = rates.unsqueeze(1) * weight.unsqueeze(0);
+  EXPECT_LE(relative_error(currents.excitatory, contributions.clamp_min(0).sum(2)), 1e-12);
+  EXPECT_LE(relative_error(currents.inhibitory, (-contributions).clamp_min(0).sum(2)), 1e-12);
+}
+
+TEST(Cuda, MixingCpuAndCudaTensorsIsRefused) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  auto circuit = make_circuit({4, 5, 3}, 6, {"tanh", "identity"}, true, at::kDouble, 1);
+  circuit.weights[1] = circuit.weights[1].cuda();
+  expect_error(
+      [&] {
+        ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+      },
+      {"eiprop::ei_equilibrium", "weights[1] (layer 1)", "cuda", "one device"});
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace eiprop
