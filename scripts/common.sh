@@ -5,6 +5,8 @@ set -euo pipefail
 EIPROP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EIPROP_TORCH=pip          # pip: PyPI's torch 2.11 in .venv; debian: Debian's libtorch-dev 1.13
 EIPROP_ARGS=()
+# ccache: compile results are shared between clones of the repository.
+export CCACHE_BASEDIR="$EIPROP_ROOT"
 
 parse_torch_flag() {
   while [ $# -gt 0 ]; do
