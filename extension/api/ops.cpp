@@ -47,6 +47,17 @@ Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
 }
 
+at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                   const std::vector<c10::optional<at::Tensor>>& biases,
+                   const std::vector<std::string>& activations,
+                   const RelaxationOptions& options) {
+  static const auto op = find_op<decltype(ops::circuit)>("eiprop::circuit");
+  ops::OptionalTensorList bias_list;
+  for (const auto& bias : biases) bias_list.push_back(bias);
+  return op.call(input, weights, bias_list, activations, options.method(), options.max_iters(),
+                 options.tol(), options.dt());
+}
+
 EICurrents ei_currents(const at::Tensor& presynaptic_rates, const at::Tensor& weight) {
   static const auto op = find_op<decltype(ops::ei_currents)>("eiprop::ei_currents");
   auto result = op.call(presynaptic_rates, weight);

@@ -31,6 +31,15 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
     const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,
     std::vector<std::string> activations, double lr);
 
+at::Tensor circuit(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
+                   std::vector<std::string> activations, c10::string_view method,
+                   int64_t max_iters, double tol, double dt);
+
+// The Autograd-key kernel of eiprop::circuit (ops/autograd/circuit_autograd.cpp).
+at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
+                            const OptionalTensorList& biases, std::vector<std::string> activations,
+                            c10::string_view method, int64_t max_iters, double tol, double dt);
+
 std::tuple<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,
                                                const at::Tensor& weight);
 

@@ -79,7 +79,8 @@ CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
 
 CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& rates, int64_t output,
-                                const at::Tensor& output_error, const SolverOptions& options) {
+                                const at::Tensor& output_error, const SolverOptions& options,
+                                bool input_credit) {
   const CreditProblem problem{circuit, drives, rates, output, output_error};
   CreditEquilibrium state;
   state.credits.resize(circuit.populations() + 1);
@@ -94,7 +95,7 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
     state = relax(problem, std::move(state), relaxation);
   }
   // The input population is clamped: its credit is a read-out of the retrograde signal.
-  state.credits[0] = kernels::retrograde_credit(circuit, 0, state.balance_credits);
+  if (input_credit) state.credits[0] = kernels::retrograde_credit(circuit, 0, state.balance_credits);
   return state;
 }
 

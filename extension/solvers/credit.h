@@ -18,12 +18,13 @@ struct CreditEquilibrium {
 
 // Same methods and schedules as relax_rates, run from the credit sources back to the input.
 // drives (and, when known, rates, to spare recomputing tanh/sigmoid) are indexed 0..P; rates may
-// be empty. output_error is e at population `output`. credits[0] is undefined when the input
-// has no outgoing projection.
+// be empty. output_error is e at population `output`. credits[0] (the input credit) is computed
+// only when `input_credit` is true, and is undefined when the input has no outgoing projection.
 CreditEquilibrium relax_credits(const kernels::Circuit& circuit,
                                 const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& rates, int64_t output,
-                                const at::Tensor& output_error, const SolverOptions& options);
+                                const at::Tensor& output_error, const SolverOptions& options,
+                                bool input_credit = true);
 
 }  // namespace solvers
 }  // namespace eiprop

@@ -65,6 +65,13 @@ Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates
                    const std::vector<at::Tensor>& drives, const std::vector<at::Tensor>& credits,
                    const std::vector<std::string>& activations, double lr);
 
+// eiprop::circuit: the output population's equilibrium rates, differentiable. Its backward is
+// credit relaxation with output_error = -grad_output (not autograd through the relaxation).
+at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                   const std::vector<c10::optional<at::Tensor>>& biases,
+                   const std::vector<std::string>& activations,
+                   const RelaxationOptions& options = {});
+
 // eiprop::ei_currents
 EICurrents ei_currents(const at::Tensor& presynaptic_rates, const at::Tensor& weight);
 
