@@ -28,19 +28,6 @@ std::vector<NamedLoss> losses() {
   };
 }
 
-// The same network with plain LibTorch ops, for autograd.
-at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tensor>& weights,
-                            const std::vector<c10::optional<at::Tensor>>& biases,
-                            const std::vector<std::string>& activations) {
-  at::Tensor rate = input;
-  for (size_t l = 0; l < weights.size(); ++l) {
-    const auto drive = biases[l].has_value() ? torch::addmm(*biases[l], rate, weights[l].t())
-                                             : torch::mm(rate, weights[l].t());
-    rate = autograd_rate(activations[l], drive);
-  }
-  return rate;
-}
-
 std::vector<at::Tensor> leaves_of(LayeredCircuit& circuit) {
   std::vector<at::Tensor> leaves{circuit.input.requires_grad_(true)};
   for (auto& weight : circuit.weights) leaves.push_back(weight.requires_grad_(true));

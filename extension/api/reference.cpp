@@ -23,6 +23,23 @@ at::Tensor autograd_rate(const std::string& activation, const at::Tensor& drive)
   TORCH_CHECK(false, "eiprop::autograd_rate: activation '", activation, "' is not an activation");
 }
 
+at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                            const std::vector<c10::optional<at::Tensor>>& biases,
+                            const std::vector<std::string>& activations) {
+  TORCH_CHECK(weights.size() == biases.size() && weights.size() == activations.size(),
+              "eiprop::autograd_forward: weights, biases and activations need one entry per "
+              "layer");
+  at::Tensor rate = input;
+  for (size_t l = 0; l < weights.size(); ++l) {
+    // The same GEMM calls as the rule's drive, so relu gates at u = 0 agree.
+    const auto drive = biases[l].has_value() && biases[l]->defined()
+                           ? torch::addmm(*biases[l], rate, weights[l].t())
+                           : torch::mm(rate, weights[l].t());
+    rate = autograd_rate(activations[l], drive);
+  }
+  return rate;
+}
+
 AutogradGradients autograd_gradients(const at::Tensor& input,
                                      const std::vector<at::Tensor>& weights,
                                      const std::vector<c10::optional<at::Tensor>>& biases,
@@ -46,10 +63,7 @@ AutogradGradients autograd_gradients(const at::Tensor& input,
   AutogradGradients result;
   at::Tensor rate = leaves.front();
   for (size_t l = 0; l < weights.size(); ++l) {
-    const auto drive = bias_leaves[l].defined()
-                           ? torch::addmm(bias_leaves[l], rate, weight_leaves[l].t())
-                           : torch::mm(rate, weight_leaves[l].t());
-    rate = autograd_rate(activations[l], drive);
+    rate = autograd_forward(rate, {weight_leaves[l]}, {bias_leaves[l]}, {activations[l]});
     result.rates.push_back(rate.detach());
   }
   const double batch = static_cast<double>(input.size(0));

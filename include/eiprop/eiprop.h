@@ -3,3 +3,6 @@
 
 #include "eiprop/ops.h"
 #include "eiprop/reference.h"
+#include "eiprop/balanced_mlp.h"
+#include "eiprop/convert.h"
+#include "eiprop/plasticity_rule.h"

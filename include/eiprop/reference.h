@@ -15,6 +15,12 @@ namespace eiprop {
 // elu (alpha 1).
 at::Tensor autograd_rate(const std::string& activation, const at::Tensor& drive);
 
+// The layered network r_L = f_L(... f_1(input W_1^T + b_1) ...) built from LibTorch functions,
+// so that autograd differentiates it (the `autograd` side of every A/B comparison).
+at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                            const std::vector<c10::optional<at::Tensor>>& biases,
+                            const std::vector<std::string>& activations);
+
 struct AutogradGradients {
   std::vector<at::Tensor> rates;         // the forward pass, layer by layer
   at::Tensor loss;                       // 1/(2B) sum ||target - r_L||^2
