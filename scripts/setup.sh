@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing: Debian packages (compiler, CMake, GoogleTest, Google Benchmark, fmt,
-# CLI11, OpenBLAS, ...) and LibTorch: PyPI's torch 2.11 in the project's .venv (default), or
+# CLI11, OpenBLAS, zlib, gnuplot, Fashion-MNIST) and LibTorch: PyPI's torch 2.11 in the project's .venv (default), or
 # Debian's libtorch-dev 1.13 with --torch debian.
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
 
 packages=(build-essential cmake ninja-build ccache git python3 python3-venv
-          libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev libopenblas0-pthread)
+          libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev libopenblas0-pthread
+          zlib1g-dev gnuplot-nox dataset-fashion-mnist)
 if [ "$EIPROP_TORCH" = debian ]; then
   packages+=(libtorch-dev python3-torch)
 fi
