@@ -26,14 +26,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::vector<int64_t> parse_widths(const std::string& text) {
-  std::vector<int64_t> widths;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) widths.push_back(std::stoll(item));
-  return widths;
-}
-
 double accuracy(eiprop::BalancedMLP& model, const eiprop::examples::Split& split,
                 torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
@@ -74,7 +66,7 @@ torch::Tensor train_step(Side& side, const torch::Tensor& x, const torch::Tensor
 
 int main(int argc, char** argv) {
   CLI::App app{"A/B test of the eiprop rule against LibTorch autograd on Fashion-MNIST"};
-  std::string hidden = "256,128";
+  std::vector<int64_t> hidden{256, 128};
   std::string activation = "tanh";
   std::string method = "sweep";
   std::string dtype_name = "float32";
@@ -88,7 +80,9 @@ int main(int argc, char** argv) {
   std::string data_dir = eiprop::examples::kFashionMnistDir;
   std::string cache_dir = ".cache/fashion-mnist";
   std::string out_dir = "out/ab_autograd";
-  app.add_option("--hidden", hidden, "hidden widths, comma-separated")->capture_default_str();
+  app.add_option("--hidden", hidden, "hidden widths, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
   app.add_option("--activation", activation, "hidden activation")->capture_default_str();
   app.add_option("--method", method, "relaxation method: sweep, jacobi, euler")
       ->capture_default_str();
@@ -124,7 +118,7 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out_dir);
 
     std::vector<int64_t> widths{784};
-    for (auto w : parse_widths(hidden)) widths.push_back(w);
+    widths.insert(widths.end(), hidden.begin(), hidden.end());
     widths.push_back(10);
     torch::manual_seed(seed);
     Side rule{"rule", eiprop::BalancedMLP(eiprop::BalancedMLPOptions(widths)

@@ -6,12 +6,13 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <chrono>
 #include <functional>
-#include <sstream>
 
 namespace {
 
@@ -36,20 +37,12 @@ double median_ms(int repeats, const torch::Device& device, const std::function<v
   return times[times.size() / 2];
 }
 
-std::vector<int64_t> parse_widths(const std::string& text) {
-  std::vector<int64_t> widths;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) widths.push_back(std::stoll(item));
-  return widths;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Agreement of the eiprop rule's updates with LibTorch autograd on a random "
                "layered circuit"};
-  std::string widths_text = "784,256,128,10";
+  std::vector<int64_t> widths{784, 256, 128, 10};
   int64_t batch = 64;
   std::string activation = "tanh";
   std::string method = "sweep";
@@ -58,7 +51,8 @@ int main(int argc, char** argv) {
   int repeats = 20;
   uint64_t seed = 0;
   std::string device_name = "cpu";
-  app.add_option("--widths", widths_text, "comma-separated population widths N_0,...,N_L")
+  app.add_option("--widths", widths, "comma-separated population widths N_0,...,N_L")
+      ->delimiter(',')
       ->capture_default_str();
   app.add_option("--batch", batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--activation", activation, "activation of every layer but the last (identity)")
@@ -76,7 +70,6 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  const auto widths = parse_widths(widths_text);
   if (widths.size() < 2) {
     fmt::print(stderr, "--widths needs at least two populations\n");
     return 2;
@@ -121,7 +114,7 @@ int main(int argc, char** argv) {
     const double autograd_ms = median_ms(repeats, device, autograd);
 
     fmt::print("eiprop layered agreement: widths {}, batch {}, {}, method {}, {}, lr {}, {}\n",
-               widths_text, batch, activation, method, dtype_name, lr, device_name);
+               fmt::join(widths, ","), batch, activation, method, dtype_name, lr, device_name);
     fmt::print("{:>5}  {:>10}  {:>8}  {:>14}  {:>14}  {:>10}\n", "layer", "activation", "shape",
                "rel.err dW", "rel.err db", "cosine dW");
     double worst = 0.0;

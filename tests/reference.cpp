@@ -33,6 +33,11 @@ AutogradGradients autograd_gradients(const LayeredCircuit& circuit) {
                                     circuit.activations, circuit.target);
 }
 
+std::string environment(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? std::string() : std::string(value);
+}
+
 void expect_error(const std::function<void()>& call, const std::vector<std::string>& fragments) {
   try {
     call();

@@ -33,6 +33,9 @@ LayeredCircuit make_circuit(const std::vector<int64_t>& widths, int64_t batch,
 // Autograd's gradients for the circuit's squared error against its target.
 AutogradGradients autograd_gradients(const LayeredCircuit& circuit);
 
+// The value of an environment variable set by ctest (empty when unset).
+std::string environment(const char* name);
+
 // Expects `call` to throw a c10::Error whose message contains every fragment.
 void expect_error(const std::function<void()>& call, const std::vector<std::string>& fragments);
 

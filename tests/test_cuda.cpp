@@ -41,6 +41,28 @@ TEST(Cuda, UpdatesEqualAutogradGradientsOnCudaTensors) {
   }
 }
 
+TEST(Cuda, CircuitBackwardAndBalancedMLPOnCudaTensors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (auto dtype : {at::kDouble, at::kFloat}) {
+    torch::manual_seed(4);
+    BalancedMLP mlp(BalancedMLPOptions({32, 64, 48, 10}).activation("relu"));
+    mlp->to(torch::Device(at::kCUDA, 0), dtype);
+    const auto x = torch::randn({16, 32}, at::dtype(dtype).device(at::kCUDA));
+    const auto labels = torch::randint(0, 10, {16}, at::dtype(at::kLong).device(at::kCUDA));
+    std::vector<at::Tensor> grads[2];
+    for (auto learning : {Learning::credit, Learning::autograd}) {
+      mlp->set_learning(learning);
+      grads[learning == Learning::credit ? 0 : 1] = torch::autograd::grad(
+          {torch::nn::functional::cross_entropy(mlp->forward(x), labels)}, mlp->parameters());
+    }
+    const double tol = dtype == at::kDouble ? 1e-10 : 1e-4;
+    for (size_t i = 0; i < grads[0].size(); ++i) {
+      EXPECT_TRUE(grads[0][i].is_cuda());
+      EXPECT_LE(relative_error(grads[0][i], grads[1][i]), tol) << dtype << " parameter " << i;
+    }
+  }
+}
+
 TEST(Cuda, EICurrentsOnCudaTensors) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const auto rates = at::randn({8, 33}, at::dtype(at::kDouble).device(at::kCUDA));

@@ -8,14 +8,8 @@ namespace eiprop {
 namespace testing {
 namespace {
 
-// The scripted module's path, from the environment (ctest sets it).
-std::string scripted_module_path() {
-  const char* path = std::getenv("EIPROP_SCRIPTED_MODULE");
-  return path == nullptr ? std::string() : std::string(path);
-}
-
 TEST(TorchScriptFromPython, LoadedModuleEqualsCppOps) {
-  const auto module_path = scripted_module_path();
+  const auto module_path = environment("EIPROP_SCRIPTED_MODULE");
   ASSERT_FALSE(module_path.empty()) << "set EIPROP_SCRIPTED_MODULE to the scripted module's path";
   auto module = torch::jit::load(module_path);
   std::vector<std::string> activations;

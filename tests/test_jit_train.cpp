@@ -11,13 +11,8 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-std::string module_path() {
-  const char* path = std::getenv("EIPROP_TRAINED_MODULE");
-  return path == nullptr ? std::string() : std::string(path);
-}
-
 TEST(TorchScriptTraining, CppContinuesPythonTraining) {
-  const auto path = module_path();
+  const auto path = environment("EIPROP_TRAINED_MODULE");
   ASSERT_FALSE(path.empty()) << "set EIPROP_TRAINED_MODULE to the trained module's path";
   auto scripted = torch::jit::load(path);
   auto expected = torch::jit::load(path + ".expected");
