@@ -274,6 +274,9 @@ int main(int argc, char** argv) {
         "unset multiplot\n");
     fmt::print("wrote {}/epochs.csv, agreement.csv, summary.json{}\n", out_dir,
                plotted ? ", and the figure " + figure : " (no figure: gnuplot unavailable)");
+  } catch (const eiprop::examples::MissingData& error) {
+    fmt::print(stderr, "ab_autograd: {}\n", error.what());
+    return eiprop::examples::kMissingData;
   } catch (const std::exception& error) {
     fmt::print(stderr, "ab_autograd: {}\n", error.what());
     return 1;

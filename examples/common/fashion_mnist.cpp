@@ -36,8 +36,8 @@ Split load_fashion_mnist(const std::string& data_dir, const std::string& cache_d
     if (fs::exists(target)) continue;
     const fs::path source = fs::path(data_dir) / (std::string(name) + ".gz");
     if (!fs::exists(source)) {
-      throw std::runtime_error(source.string() +
-                               " not found: install Debian's dataset-fashion-mnist package");
+      throw MissingData(source.string() +
+                        " not found: install Debian's dataset-fashion-mnist package");
     }
     gunzip(source, target);
   }

@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <stdexcept>
 #include <string>
 
 namespace eiprop {
@@ -15,6 +16,12 @@ struct Split {
   torch::Tensor images;  // [N, 784], in [0, 1]
   torch::Tensor labels;  // [N], int64 in 0..9
 };
+
+// Thrown when the dataset's files are not installed (examples exit with kMissingData).
+struct MissingData : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+constexpr int kMissingData = 77;  // ctest's SKIP_RETURN_CODE for the example smoke tests
 
 // Decompresses <data_dir>/*-idx?-ubyte.gz into cache_dir (once) and loads one split.
 Split load_fashion_mnist(const std::string& data_dir, const std::string& cache_dir, bool train);
