@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   double lr = 0.05;
   double momentum = 0.9;
   int64_t train_limit = 0;
-  int agreement_every = 10;
+  int agreement_every = 1;
   uint64_t seed = 0;
   std::string data_dir = eiprop::examples::kFashionMnistDir;
   std::string cache_dir = ".cache/fashion-mnist";
