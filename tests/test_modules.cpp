@@ -216,6 +216,19 @@ TEST(PlasticityRule, EqualsSgdOnCrossEntropyThroughTheOutputImbalance) {
   expect_same_parameters(*rule_mlp, *reference, 1e-10, "cross-entropy");
 }
 
+TEST(PlasticityRule, ABadImbalanceIsRefusedAndTheWeightsStayUnchanged) {
+  auto mlp = make_mlp(Learning::credit);
+  const auto before = mlp->layer(0)->weight.clone();
+  PlasticityRule rule(mlp, 0.1);
+  const auto batch = batches(1).front();
+  expect_error(
+      [&] {
+        rule.step(batch.input, [](const at::Tensor& output) { return output.narrow(1, 0, 2); });
+      },
+      {"eiprop::PlasticityRule", "the output imbalance", "[8, 2]", "[8, 4]"});
+  EXPECT_TRUE(at::equal(mlp->layer(0)->weight, before));
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace eiprop
