@@ -20,8 +20,7 @@ Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor
                            const std::vector<std::string>& activations,
                            const RelaxationOptions& options) {
   static const auto op = find_op<decltype(ops::ei_equilibrium)>("eiprop::ei_equilibrium");
-  ops::OptionalTensorList bias_list;
-  for (const auto& bias : biases) bias_list.push_back(bias);
+  const auto bias_list = ops::optional_tensor_list(biases);
   auto result = op.call(input, weights, bias_list, activations, options.method(),
                         options.max_iters(), options.tol(), options.dt());
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
@@ -52,8 +51,7 @@ at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weigh
                    const std::vector<std::string>& activations,
                    const RelaxationOptions& options) {
   static const auto op = find_op<decltype(ops::circuit)>("eiprop::circuit");
-  ops::OptionalTensorList bias_list;
-  for (const auto& bias : biases) bias_list.push_back(bias);
+  const auto bias_list = ops::optional_tensor_list(biases);
   return op.call(input, weights, bias_list, activations, options.method(), options.max_iters(),
                  options.tol(), options.dt());
 }

@@ -38,8 +38,7 @@ void PlasticityRule::step(
   const auto weights = module_->weights();
   const auto biases = module_->biases();
   const auto& relaxation = module_->options.relaxation();
-  ops::OptionalTensorList bias_list;
-  for (const auto& bias : biases) bias_list.push_back(bias);
+  const auto bias_list = ops::optional_tensor_list(biases);
   const auto layered = ops::parse_layered_forward(
       kRule, input, weights, bias_list, module_->activations(), relaxation.method(),
       relaxation.max_iters(), relaxation.tol(), relaxation.dt());

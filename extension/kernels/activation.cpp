@@ -30,13 +30,6 @@ c10::optional<Activation> parse_activation(const std::string& name) {
   return c10::nullopt;
 }
 
-const char* activation_name(Activation activation) {
-  for (const auto& entry : kActivations) {
-    if (entry.activation == activation) return entry.name;
-  }
-  return "?";
-}
-
 const char* activation_choices() {
   return "identity, tanh, sigmoid, relu, leaky_relu, softplus, elu";
 }
@@ -71,10 +64,6 @@ at::Tensor balance_credit(Activation activation, const at::Tensor& drive, const 
       return at::elu_backward(credit, kEluAlpha, 1.0, 1.0, /*is_result=*/false, drive);
   }
   TORCH_INTERNAL_ASSERT(false, "eiprop: unhandled activation");
-}
-
-at::Tensor gain(Activation activation, const at::Tensor& drive) {
-  return balance_credit(activation, drive, at::Tensor(), at::ones_like(drive));
 }
 
 }  // namespace kernels

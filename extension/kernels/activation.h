@@ -13,15 +13,11 @@ enum class Activation { identity, tanh, sigmoid, relu, leaky_relu, softplus, elu
 
 // Parses an activation name; nullopt when the name is unknown.
 c10::optional<Activation> parse_activation(const std::string& name);
-const char* activation_name(Activation activation);
 // "identity, tanh, sigmoid, relu, leaky_relu, softplus, elu" (for error messages).
 const char* activation_choices();
 
 // Firing rate r = f(u). Always a fresh tensor (identity copies), so rates never alias drives.
 at::Tensor rate(Activation activation, const at::Tensor& drive);
-
-// Gain f'(u), elementwise, with PyTorch autograd's conventions (THEORY §7).
-at::Tensor gain(Activation activation, const at::Tensor& drive);
 
 // Balance credit delta = f'(u) * c in one fused ATen kernel, bitwise equal to what autograd's
 // backward of f computes for grad_output = c. `rate` (f(u)) may be undefined; tanh and sigmoid

@@ -17,6 +17,12 @@ namespace ops {
 
 using OptionalTensorList = c10::List<c10::optional<at::Tensor>>;
 
+inline OptionalTensorList optional_tensor_list(const std::vector<c10::optional<at::Tensor>>& tensors) {
+  OptionalTensorList list;
+  for (const auto& tensor : tensors) list.push_back(tensor);
+  return list;
+}
+
 std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double> ei_equilibrium(
     const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
     std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
