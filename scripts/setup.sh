@@ -8,6 +8,8 @@ parse_torch_flag "$@"
 packages=(build-essential cmake ninja-build ccache git python3 python3-venv
           libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev libopenblas0-pthread
           zlib1g-dev gnuplot-nox dataset-fashion-mnist)
+# Community analysis (eiprop_analysis): igraph, found through pkg-config.
+packages+=(libigraph-dev pkg-config)
 if [ "$EIPROP_TORCH" = debian ]; then
   packages+=(libtorch-dev python3-torch)
 fi

@@ -1,0 +1,274 @@
+// Community analysis of circuits: the connectivity graph, Newman modularity against an
+// independent formula and against igraph's own value, recovery of planted communities by
+// Louvain and Leiden, and the weight-shuffle null model.
+#include <eiprop/analysis/community.h>
+#include <eiprop/analysis/connectivity.h>
+#include <eiprop/analysis/null_model.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <gtest/gtest.h>
+#include <igraph.h>
+#include <torch/torch.h>
+
+#include <set>
+
+namespace eiprop {
+namespace analysis {
+namespace {
+
+// Newman's weighted modularity from the dense adjacency, written out independently of igraph.
+double dense_modularity(const at::Tensor& adjacency, const std::vector<int64_t>& membership,
+                        double resolution = 1.0) {
+  const auto strength = adjacency.sum(1);
+  const double two_m = adjacency.sum().item<double>();
+  const auto labels = torch::tensor(membership, torch::kLong);
+  const auto same = labels.unsqueeze(0).eq(labels.unsqueeze(1)).to(torch::kDouble);
+  const auto expected = resolution * strength.unsqueeze(1) * strength.unsqueeze(0) / two_m;
+  return ((adjacency - expected) * same).sum().item<double>() / two_m;
+}
+
+// A circuit with planted communities: `blocks` groups, each an input block wired (strongly)
+// to its own hidden block and that to its own output neuron; weak random weights elsewhere.
+CircuitConnectivity planted_circuit(int64_t blocks, int64_t per_block, uint64_t seed) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const int64_t n = blocks * per_block;
+  auto mask_in = torch::zeros({n, n}, torch::kDouble);
+  auto mask_out = torch::zeros({blocks, n}, torch::kDouble);
+  for (int64_t b = 0; b < blocks; ++b) {
+    mask_in.narrow(0, b * per_block, per_block).narrow(1, b * per_block, per_block).fill_(1.0);
+    mask_out.narrow(0, b, 1).narrow(1, b * per_block, per_block).fill_(1.0);
+  }
+  auto strong = [&](const at::Tensor& mask) {
+    const auto sign = at::randint(0, 2, mask.sizes(), generator, at::kDouble) * 2 - 1;
+    const auto magnitude = at::rand(mask.sizes(), generator, at::kDouble);
+    return sign * (mask * (1.0 + magnitude) + (1 - mask) * 0.05 * magnitude);
+  };
+  CircuitConnectivity circuit;
+  circuit.sizes = {n, n, blocks};
+  circuit.pre = {0, 1};
+  circuit.post = {1, 2};
+  circuit.weights = {strong(mask_in), strong(mask_out)};
+  return circuit;
+}
+
+// The block of each node of planted_circuit: input, hidden and output neurons of block b.
+std::vector<int64_t> planted_blocks(int64_t blocks, int64_t per_block) {
+  std::vector<int64_t> block;
+  for (int population = 0; population < 2; ++population) {
+    for (int64_t a = 0; a < blocks * per_block; ++a) block.push_back(a / per_block);
+  }
+  for (int64_t b = 0; b < blocks; ++b) block.push_back(b);
+  return block;
+}
+
+// Two partitions are the same up to relabelling.
+bool same_partition(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (size_t j = i + 1; j < a.size(); ++j) {
+      if ((a[i] == a[j]) != (b[i] == b[j])) return false;
+    }
+  }
+  return true;
+}
+
+TEST(Connectivity, AdjacencySumsBothDirectionsAndDropsSelfConnections) {
+  CircuitConnectivity circuit;
+  circuit.sizes = {2, 3};
+  circuit.pre = {0, 1};
+  circuit.post = {1, 1};  // input -> hidden, hidden -> hidden (recurrent)
+  const auto w_in = torch::tensor({1.0, -2.0, 3.0, -4.0, 5.0, -6.0}, torch::kDouble).view({3, 2});
+  const auto w_rec =
+      torch::tensor({7.0, -8.0, 9.0, 10.0, -11.0, 12.0, 13.0, 14.0, -15.0}, torch::kDouble)
+          .view({3, 3});
+  circuit.weights = {w_in, w_rec};
+  const auto a = adjacency(circuit);
+  ASSERT_EQ(a.sizes(), (std::vector<int64_t>{5, 5}));
+  EXPECT_TRUE(a.equal(a.t()));
+  for (int64_t i = 0; i < 3; ++i) {
+    EXPECT_DOUBLE_EQ(a[i + 2][i + 2].item<double>(), 0.0);
+    for (int64_t j = 0; j < 2; ++j) {
+      EXPECT_DOUBLE_EQ(a[2 + i][j].item<double>(), std::abs(w_in[i][j].item<double>()));
+    }
+    for (int64_t j = 0; j < 3; ++j) {
+      if (i == j) continue;
+      EXPECT_DOUBLE_EQ(a[2 + i][2 + j].item<double>(),
+                       std::abs(w_rec[i][j].item<double>()) + std::abs(w_rec[j][i].item<double>()));
+    }
+  }
+  EXPECT_DOUBLE_EQ(a[0][1].item<double>(), 0.0);  // input neurons are not connected
+  EXPECT_TRUE(node_populations(circuit).equal(torch::tensor({0, 0, 1, 1, 1}, torch::kLong)));
+
+  const auto graph = weighted_graph(circuit);
+  EXPECT_EQ(graph.nodes, 5);
+  EXPECT_EQ(graph.weight.size(), 6u + 3u);  // 6 input synapses, 3 hidden pairs
+  double total = 0.0;
+  for (size_t e = 0; e < graph.weight.size(); ++e) {
+    EXPECT_LT(graph.from[e], graph.to[e]);
+    EXPECT_DOUBLE_EQ(graph.weight[e], a[graph.from[e]][graph.to[e]].item<double>());
+    total += graph.weight[e];
+  }
+  EXPECT_DOUBLE_EQ(graph.total_weight(), total);
+  EXPECT_NEAR(total, a.sum().item<double>() / 2, 1e-12);
+}
+
+TEST(Connectivity, LayeredChain) {
+  const auto circuit =
+      layered_connectivity({torch::randn({4, 3}), torch::randn({2, 4})});
+  EXPECT_EQ(circuit.sizes, (std::vector<int64_t>{3, 4, 2}));
+  EXPECT_EQ(circuit.pre, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(circuit.post, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(population_offsets(circuit), (std::vector<int64_t>{0, 3, 7, 9}));
+}
+
+TEST(Connectivity, BadInputNamesTheProjection) {
+  CircuitConnectivity circuit;
+  circuit.sizes = {3, 4, 2};
+  circuit.pre = {0, 1};
+  circuit.post = {1, 2};
+  circuit.weights = {torch::randn({4, 3}), torch::randn({2, 5})};
+  try {
+    adjacency(circuit);
+    FAIL() << "a mis-shaped weight was accepted";
+  } catch (const c10::Error& error) {
+    const std::string message = error.what_without_backtrace();
+    EXPECT_NE(message.find("eiprop::analysis::adjacency"), std::string::npos) << message;
+    EXPECT_NE(message.find("projection 1"), std::string::npos) << message;
+    EXPECT_NE(message.find("[2, 4]"), std::string::npos) << message;
+  }
+  circuit.weights[1] = torch::randn({2, 4});
+  circuit.post[0] = 0;
+  EXPECT_THROW(adjacency(circuit), c10::Error);  // population 0 is the input
+  circuit.post[0] = 1;
+  circuit.pre[1] = 3;
+  EXPECT_THROW(adjacency(circuit), c10::Error);
+  circuit.pre[1] = 1;
+  circuit.weights[0][0][0] = std::nan("");
+  EXPECT_THROW(adjacency(circuit), c10::Error);
+}
+
+TEST(Modularity, MatchesNewmansFormula) {
+  torch::manual_seed(3);
+  const auto circuit = planted_circuit(3, 6, 5);
+  const auto a = adjacency(circuit);
+  const auto graph = weighted_graph(a);
+  std::vector<int64_t> membership;
+  for (int64_t i = 0; i < graph.nodes; ++i) membership.push_back((i * 7) % 4);
+  for (const double resolution : {1.0, 0.5, 2.0}) {
+    EXPECT_NEAR(modularity(graph, membership, resolution),
+                dense_modularity(a, membership, resolution), 1e-12)
+        << "resolution " << resolution;
+  }
+  const std::vector<int64_t> one(static_cast<size_t>(graph.nodes), 0);
+  EXPECT_NEAR(modularity(graph, one), 0.0, 1e-12);  // one community: Q = 0
+}
+
+TEST(Modularity, RejectsBadPartitionsAndEmptyGraphs) {
+  const auto graph = weighted_graph(adjacency(planted_circuit(2, 3, 1)));
+  EXPECT_THROW(modularity(graph, {0, 1}), c10::Error);
+  std::vector<int64_t> negative(static_cast<size_t>(graph.nodes), 0);
+  negative[2] = -1;
+  EXPECT_THROW(modularity(graph, negative), c10::Error);
+  const auto empty = weighted_graph(torch::zeros({4, 4}, torch::kDouble));
+  EXPECT_THROW(detect_communities(empty, CommunityMethod::louvain), c10::Error);
+  EXPECT_THROW(weighted_graph(torch::tensor({0.0, 1.0, 2.0, 0.0}).view({2, 2})), c10::Error);
+  EXPECT_THROW(parse_community_method("walktrap"), c10::Error);
+}
+
+class PlantedCommunities : public ::testing::TestWithParam<CommunityMethod> {};
+
+TEST_P(PlantedCommunities, AreRecoveredWithIgraphsModularity) {
+  const int64_t blocks = 4, per_block = 12;
+  const auto circuit = planted_circuit(blocks, per_block, 11);
+  const auto a = adjacency(circuit);
+  const auto graph = weighted_graph(a);
+  const auto found = detect_communities(graph, GetParam(), /*seed=*/7);
+  EXPECT_EQ(found.count, blocks);
+  EXPECT_TRUE(same_partition(found.membership, planted_blocks(blocks, per_block)));
+  EXPECT_NEAR(found.modularity, dense_modularity(a, found.membership), 1e-6);
+  EXPECT_NEAR(found.modularity, modularity(graph, found.membership), 1e-12);
+  EXPECT_GT(found.modularity, 0.6);
+
+  // igraph's own value: its Louvain on the same graph reports the modularity it reached.
+  std::vector<igraph_integer_t> ends;
+  for (size_t e = 0; e < graph.weight.size(); ++e) {
+    ends.push_back(graph.from[e]);
+    ends.push_back(graph.to[e]);
+  }
+  igraph_vector_int_t ends_view;
+  igraph_vector_int_view(&ends_view, ends.data(), static_cast<igraph_integer_t>(ends.size()));
+  igraph_t raw;
+  ASSERT_EQ(igraph_create(&raw, &ends_view, graph.nodes, IGRAPH_UNDIRECTED), IGRAPH_SUCCESS);
+  igraph_vector_t weights;
+  igraph_vector_view(&weights, graph.weight.data(), static_cast<igraph_integer_t>(graph.weight.size()));
+  igraph_vector_int_t membership;
+  igraph_vector_t levels;
+  igraph_vector_int_init(&membership, 0);
+  igraph_vector_init(&levels, 0);
+  igraph_rng_seed(igraph_rng_default(), 7);
+  ASSERT_EQ(igraph_community_multilevel(&raw, &weights, 1.0, &membership, nullptr, &levels),
+            IGRAPH_SUCCESS);
+  const double igraph_best = igraph_vector_max(&levels);
+  igraph_vector_int_destroy(&membership);
+  igraph_vector_destroy(&levels);
+  igraph_destroy(&raw);
+  EXPECT_NEAR(found.modularity, igraph_best, 1e-6);
+}
+
+TEST_P(PlantedCommunities, DetectionIsReproducibleBySeed) {
+  const auto graph = weighted_graph(adjacency(planted_circuit(3, 10, 4)));
+  const auto first = detect_communities(graph, GetParam(), 42);
+  const auto second = detect_communities(graph, GetParam(), 42);
+  EXPECT_EQ(first.membership, second.membership);
+  EXPECT_EQ(first.modularity, second.modularity);
+}
+
+INSTANTIATE_TEST_SUITE_P(Methods, PlantedCommunities,
+                         ::testing::Values(CommunityMethod::louvain, CommunityMethod::leiden),
+                         [](const auto& info) { return community_method_name(info.param); });
+
+TEST(NullModel, ShufflesWithinEachProjection) {
+  const auto circuit = planted_circuit(3, 5, 2);
+  const auto shuffled =
+      shuffle_within_projections(circuit, at::make_generator<at::CPUGeneratorImpl>(9));
+  ASSERT_EQ(shuffled.weights.size(), circuit.weights.size());
+  EXPECT_EQ(shuffled.sizes, circuit.sizes);
+  EXPECT_EQ(shuffled.pre, circuit.pre);
+  EXPECT_EQ(shuffled.post, circuit.post);
+  for (size_t k = 0; k < circuit.weights.size(); ++k) {
+    EXPECT_EQ(shuffled.weights[k].sizes(), circuit.weights[k].sizes());
+    // The same multiset of weights, in another arrangement.
+    EXPECT_TRUE(std::get<0>(shuffled.weights[k].flatten().sort())
+                    .equal(std::get<0>(circuit.weights[k].flatten().sort())))
+        << "projection " << k;
+    EXPECT_FALSE(shuffled.weights[k].equal(circuit.weights[k])) << "projection " << k;
+  }
+  const auto again =
+      shuffle_within_projections(circuit, at::make_generator<at::CPUGeneratorImpl>(9));
+  for (size_t k = 0; k < circuit.weights.size(); ++k) {
+    EXPECT_TRUE(again.weights[k].equal(shuffled.weights[k]));
+  }
+}
+
+TEST(NullModel, ShufflingDestroysPlantedCommunities) {
+  const auto circuit = planted_circuit(4, 12, 11);
+  const double planted =
+      detect_communities(weighted_graph(circuit), CommunityMethod::louvain, 1).modularity;
+  for (const auto method : {CommunityMethod::louvain, CommunityMethod::leiden}) {
+    const auto null = null_modularity(circuit, method, 4, 100);
+    ASSERT_EQ(null.samples.size(), 4u);
+    double sum = 0.0;
+    for (const double q : null.samples) {
+      EXPECT_GT(q, 0.0);
+      sum += q;
+    }
+    EXPECT_NEAR(null.mean, sum / 4, 1e-12);
+    EXPECT_GT(null.sd, 0.0);
+    EXPECT_LT(null.mean, planted - 0.3) << community_method_name(method);
+  }
+  EXPECT_THROW(null_modularity(circuit, CommunityMethod::louvain, 0), c10::Error);
+}
+
+}  // namespace
+}  // namespace analysis
+}  // namespace eiprop
