@@ -29,15 +29,26 @@ GraphCircuit parse_graph(const char* op, int64_t input_width, const at::Tensor& 
                          at::IntArrayRef pre, at::IntArrayRef post,
                          const std::vector<std::string>& activations);
 
+// The graph's shape without its weights: list lengths, index ranges, no duplicate projection,
+// every population 1..P receives a projection and the input sends one.
+void check_graph_structure(const char* op, int64_t populations, at::IntArrayRef pre,
+                           at::IntArrayRef post);
+
 // "population 3" / "the input population 0".
 std::string population(int64_t p);
+
+// parse_solver_options, refusing sweep on a circuit with a cycle.
+solvers::SolverOptions parse_graph_solver_options(const char* op, const GraphCircuit& graph,
+                                                  c10::string_view method, int64_t max_iters,
+                                                  double tol, double dt, c10::ScalarType dtype);
 
 // The population whose imbalance drives credit: 1..P.
 void check_output_population(const char* op, int64_t output, int64_t populations);
 
-// A per-population list (rates, drives, credits) of P tensors shaped [batch, N_p].
+// A per-population list (rates, drives, credits) of P tensors shaped [batch, N_p]; widths holds
+// N_0..N_P.
 void check_population_tensors(const char* op, const char* list, at::TensorList tensors,
-                              const GraphCircuit& graph, int64_t batch,
+                              const std::vector<int64_t>& widths, int64_t batch,
                               const at::Tensor& reference);
 
 }  // namespace ops
