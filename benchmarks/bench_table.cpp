@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   std::string dtype_name = "float32";
   std::string json_path;
+  std::string clock_name = "wall";
   int threads = 0;
   app.add_option("--shapes", shape_texts,
                  "layered circuits as widths:batch, e.g. 784,256,10:64 (repeat the flag or "
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch intra-op threads (0: LibTorch's default)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--clock", clock_name,
+                 "wall: elapsed time; cpu: this process's CPU time (CPU device only; for a "
+                 "machine shared with other work, with --threads 1)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_option("--json", json_path, "also write the results as JSON to this file");
   CLI11_PARSE(app, argc, argv);
 
@@ -69,6 +75,11 @@ int main(int argc, char** argv) {
     for (const auto& name : path_names) options.paths.push_back(parse_path(name));
     options.device = parse_device(device_name);
     options.dtype = parse_dtype(dtype_name);
+    options.clock = parse_clock(clock_name);
+    if (options.clock == Clock::cpu && !options.device.is_cpu()) {
+      throw std::invalid_argument("--clock cpu times CPU work only; use --clock wall on " +
+                                  options.device.str());
+    }
   } catch (const std::invalid_argument& error) {
     fmt::print(stderr, "eiprop_bench_table: {}\n", error.what());
     return 2;
@@ -77,9 +88,9 @@ int main(int argc, char** argv) {
 
   const auto machine = describe_machine(options.device);
   fmt::print("eiprop_bench_table: {}, {}; {} ({} hardware threads, {} LibTorch threads), "
-             "LibTorch {}; {} repetitions (medians), tanh hidden layers\n",
+             "LibTorch {}; {} clock, {} repetitions (medians), tanh hidden layers\n",
              machine.device, dtype_name, machine.cpu, machine.cores, machine.torch_threads,
-             machine.torch, options.repetitions);
+             machine.torch, clock_name, options.repetitions);
   fmt::print("{}", table_header());
   std::fflush(stdout);
   std::vector<ComparisonRow> rows;
@@ -97,7 +108,7 @@ int main(int argc, char** argv) {
              "difference from autograd's weights after all steps\n");
   if (!json_path.empty()) {
     std::ofstream json(json_path);
-    json << comparison_json(machine, dtype_name, rows);
+    json << comparison_json(machine, dtype_name, clock_name, rows);
     if (!json) {
       fmt::print(stderr, "eiprop_bench_table: could not write {}\n", json_path);
       return 1;

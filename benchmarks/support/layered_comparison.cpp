@@ -1,7 +1,6 @@
 #include "support/layered_comparison.h"
 
 #include "support/gemm_throughput.h"
-#include "support/timing.h"
 
 #include <functional>
 #include <memory>
@@ -45,7 +44,7 @@ std::vector<ComparisonRow> compare_layered(const ComparisonOptions& options,
       for (int r = 0; r < options.repetitions; ++r) {
         for (size_t j = 0; j < runs.size(); ++j) {
           const size_t k = (j + r) % runs.size();
-          times[k].push_back(time_ms(options.device, runs[k]));
+          times[k].push_back(time_ms(options.device, runs[k], options.clock));
         }
       }
       const double autograd_ms = median(times.front());

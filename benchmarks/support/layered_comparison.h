@@ -4,6 +4,7 @@
 #pragma once
 
 #include "support/layered_shape.h"
+#include "support/timing.h"
 #include "support/training_steps.h"
 
 #include <string>
@@ -18,6 +19,7 @@ struct ComparisonOptions {
   std::vector<StepPath> paths{StepPath::rule, StepPath::module};  // compared with autograd
   torch::Dtype dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
+  Clock clock = Clock::wall;
   int repetitions = 15;
   int warmup = 2;
   double lr = 1e-3;

@@ -38,12 +38,12 @@ std::string table_row(const ComparisonRow& row) {
 }
 
 std::string comparison_json(const Machine& machine, const std::string& dtype,
-                            const std::vector<ComparisonRow>& rows) {
+                            const std::string& clock, const std::vector<ComparisonRow>& rows) {
   std::string json = fmt::format(
       "{{\n  \"machine\": {{\"cpu\": {}, \"cores\": {}, \"torch_threads\": {}, \"torch\": {}, "
-      "\"device\": {}}},\n  \"dtype\": {},\n  \"layered\": [",
+      "\"device\": {}}},\n  \"dtype\": {},\n  \"clock\": {},\n  \"layered\": [",
       quoted(machine.cpu), machine.cores, machine.torch_threads, quoted(machine.torch),
-      quoted(machine.device), quoted(dtype));
+      quoted(machine.device), quoted(dtype), quoted(clock));
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& row = rows[i];
     std::string widths;

@@ -13,9 +13,9 @@ namespace bench {
 std::string table_header();
 std::string table_row(const ComparisonRow& row);
 
-// {"machine": {...}, "dtype": ..., "layered": [rows...]}
+// {"machine": {...}, "dtype": ..., "clock": ..., "layered": [rows...]}
 std::string comparison_json(const Machine& machine, const std::string& dtype,
-                            const std::vector<ComparisonRow>& rows);
+                            const std::string& clock, const std::vector<ComparisonRow>& rows);
 
 }  // namespace bench
 }  // namespace eiprop

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <stdexcept>
 
+#include <time.h>
+
 namespace eiprop {
 namespace bench {
 
@@ -36,7 +38,30 @@ void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
 }
 
-double time_ms(const torch::Device& device, const std::function<void()>& run) {
+Clock parse_clock(const std::string& name) {
+  if (name == "wall") return Clock::wall;
+  if (name == "cpu") return Clock::cpu;
+  throw std::invalid_argument("clock '" + name + "' is not wall or cpu");
+}
+
+namespace {
+double process_cpu_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) * 1e-6;
+}
+}  // namespace
+
+double time_ms(const torch::Device& device, const std::function<void()>& run, Clock clock) {
+  if (clock == Clock::cpu) {
+    if (!device.is_cpu()) {
+      throw std::invalid_argument("the cpu clock times CPU work only; use the wall clock on " +
+                                  device.str());
+    }
+    const double start = process_cpu_ms();
+    run();
+    return process_cpu_ms() - start;
+  }
   synchronize(device);
   const auto start = std::chrono::steady_clock::now();
   run();

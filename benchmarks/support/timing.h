@@ -19,8 +19,16 @@ torch::Dtype parse_dtype(const std::string& name);
 // Waits for the device's queued work (torch::cuda::synchronize); a no-op on CPU.
 void synchronize(const torch::Device& device);
 
+// wall: elapsed real time. cpu: CPU time of this process, all its threads (CPU devices only);
+// on a machine shared with other work it counts the step's own work, not the time the
+// scheduler gave to other processes.
+enum class Clock { wall, cpu };
+// "wall" or "cpu"; throws std::invalid_argument otherwise.
+Clock parse_clock(const std::string& name);
+
 // Milliseconds that `run` takes, from a synchronized start to a synchronized end.
-double time_ms(const torch::Device& device, const std::function<void()>& run);
+double time_ms(const torch::Device& device, const std::function<void()>& run,
+               Clock clock = Clock::wall);
 
 double median(std::vector<double> values);
 
