@@ -6,3 +6,4 @@
 #include "eiprop/balanced_mlp.h"
 #include "eiprop/convert.h"
 #include "eiprop/plasticity_rule.h"
+#include "eiprop/checkpointer.h"
