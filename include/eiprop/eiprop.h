@@ -8,3 +8,4 @@
 #include "eiprop/recurrent_circuit.h"
 #include "eiprop/convert.h"
 #include "eiprop/plasticity_rule.h"
+#include "eiprop/checkpointer.h"
