@@ -11,6 +11,8 @@ packages=(build-essential cmake ninja-build ccache git python3 python3-venv
 if [ "$EIPROP_TORCH" = debian ]; then
   packages+=(libtorch-dev python3-torch)
 fi
+# Gloo's headers, for data-parallel training on c10d (neither LibTorch ships them).
+packages+=(libgloo-dev)
 
 missing=()
 for package in "${packages[@]}"; do
