@@ -13,6 +13,8 @@ packages+=(clang libclang-rt-14-dev)
 if [ "$EIPROP_TORCH" = debian ]; then
   packages+=(libtorch-dev python3-torch)
 fi
+# Gloo's headers, for data-parallel training on c10d (neither LibTorch ships them).
+packages+=(libgloo-dev)
 
 missing=()
 for package in "${packages[@]}"; do
