@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GPU check: on a machine with an NVIDIA GPU and PyTorch installed (no network needed), builds
 # eiprop against that PyTorch's LibTorch, runs the whole test suite with CUDA tensors enabled,
-# runs the layered-agreement example on CUDA as a timing run, and writes logs plus a JSON summary.
+# runs the layered-agreement example on CUDA as a timing run, runs eiprop_bench_table on CUDA,
+# and writes logs plus a JSON summary (the benchmark's JSON included).
 #   scripts/fetch-debs.sh            # beforehand, on a machine with Debian's package mirror
 #   scripts/gpu-check.sh OUTPUT_DIR  # on the GPU machine
 set -uo pipefail
@@ -51,6 +52,14 @@ if [ $build_rc -eq 0 ]; then
     done
   done > "$out/timings.log" 2>&1
 fi
+# The rule's training step against autograd's on CUDA (benchmarks/): table and JSON.
+bench_rc=1
+if [ -x "$build/benchmarks/eiprop_bench_table" ]; then
+  "$build/benchmarks/eiprop_bench_table" --device cuda --repetitions 30 \
+    --json "$out/bench_table.json" > "$out/bench_table.log" 2>&1
+  bench_rc=$?
+fi
+bench_json=$(cat "$out/bench_table.json" 2>/dev/null || echo null)
 total_s=$(( $(date +%s) - start ))
 
 summary=$(grep -E 'tests passed' "$out/ctest.log" 2>/dev/null | tail -1)
@@ -66,9 +75,11 @@ cat > "$out/summary.json" <<JSON
   "ctest_summary": "$summary",
   "cuda_tests_passed": ${cuda_ran:-0},
   "cuda_tests_skipped": ${cuda_skipped:-0},
+  "bench_table_rc": $bench_rc,
+  "bench_table": $bench_json,
   "build_seconds": $build_s,
   "total_seconds": $total_s
 }
 JSON
 cat "$out/summary.json"
-[ $configure_rc -eq 0 ] && [ $build_rc -eq 0 ] && [ $test_rc -eq 0 ]
+[ $configure_rc -eq 0 ] && [ $build_rc -eq 0 ] && [ $test_rc -eq 0 ] && [ $bench_rc -eq 0 ]

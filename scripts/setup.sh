@@ -8,11 +8,15 @@ parse_torch_flag "$@"
 packages=(build-essential cmake ninja-build ccache git python3 python3-venv
           libgtest-dev libgmock-dev libbenchmark-dev libfmt-dev libcli11-dev libopenblas0-pthread
           zlib1g-dev gnuplot-nox dataset-fashion-mnist)
+# scripts/fuzz.sh: clang and its libFuzzer/sanitizer runtimes.
+packages+=(clang libclang-rt-14-dev)
 # Community analysis (eiprop_analysis): igraph, found through pkg-config.
 packages+=(libigraph-dev pkg-config)
 if [ "$EIPROP_TORCH" = debian ]; then
   packages+=(libtorch-dev python3-torch)
 fi
+# Gloo's headers, for data-parallel training on c10d (neither LibTorch ships them).
+packages+=(libgloo-dev)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -28,13 +28,47 @@ double PlasticityRule::step(const torch::Tensor& input, const torch::Tensor& tar
   return loss;
 }
 
-// The same three timescales as the ops (ei_equilibrium, credit_relaxation, plasticity), run on
-// the engine directly so that no input credit is computed (nothing upstream needs it) and each
-// Hebbian update is accumulated into its weight inside one GEMM.
 void PlasticityRule::step(
     const torch::Tensor& input,
     const std::function<torch::Tensor(const torch::Tensor& output)>& output_imbalance) {
   torch::NoGradGuard no_grad;
+  learn(input, output_imbalance, module_->weights(), module_->biases(), /*accumulate=*/true);
+}
+
+void PlasticityRule::compute_updates(
+    const torch::Tensor& input,
+    const std::function<torch::Tensor(const torch::Tensor& output)>& output_imbalance,
+    const std::vector<torch::Tensor>& weight_updates,
+    const std::vector<torch::Tensor>& bias_updates) {
+  torch::NoGradGuard no_grad;
+  const auto weights = module_->weights();
+  const auto biases = module_->biases();
+  const auto layers = weights.size();
+  TORCH_CHECK(weight_updates.size() == layers && bias_updates.size() == layers, kRule,
+              "::compute_updates: got ", weight_updates.size(), " weight_updates and ",
+              bias_updates.size(), " bias_updates for a circuit of ", layers, " layers");
+  std::vector<c10::optional<torch::Tensor>> bias_targets(layers);
+  for (size_t l = 0; l < layers; ++l) {
+    TORCH_CHECK(weight_updates[l].sizes() == weights[l].sizes(), kRule,
+                "::compute_updates: weight_updates[", l, "] (layer ", l, ") has shape ",
+                weight_updates[l].sizes(), "; expected the weight's ", weights[l].sizes());
+    if (!biases[l].has_value()) continue;
+    TORCH_CHECK(bias_updates[l].defined() && bias_updates[l].sizes() == biases[l]->sizes(), kRule,
+                "::compute_updates: bias_updates[", l, "] (layer ", l, ") must have the bias's shape ",
+                biases[l]->sizes());
+    bias_targets[l] = bias_updates[l];
+  }
+  learn(input, output_imbalance, weight_updates, bias_targets, /*accumulate=*/false);
+}
+
+// The same three timescales as the ops (ei_equilibrium, credit_relaxation, plasticity), run on
+// the engine directly so that no input credit is computed (nothing upstream needs it) and each
+// Hebbian update is written into its target inside one GEMM.
+void PlasticityRule::learn(
+    const torch::Tensor& input,
+    const std::function<torch::Tensor(const torch::Tensor& output)>& output_imbalance,
+    const std::vector<torch::Tensor>& weight_targets,
+    const std::vector<c10::optional<torch::Tensor>>& bias_targets, bool accumulate) {
   const auto weights = module_->weights();
   const auto biases = module_->biases();
   const auto& relaxation = module_->options.relaxation();
@@ -59,8 +93,15 @@ void PlasticityRule::step(
   const double scale = lr_ / static_cast<double>(batch);
   for (int64_t l = 0; l < layers; ++l) {
     const auto& delta = credits.balance_credits[l + 1];
-    weights[l].addmm_(delta.t(), rates.rates[l], /*beta=*/1, /*alpha=*/scale);
-    if (biases[l].has_value()) biases[l]->add_(delta.sum(0), scale);
+    auto weight_target = weight_targets[l];
+    weight_target.addmm_(delta.t(), rates.rates[l], /*beta=*/accumulate ? 1 : 0, /*alpha=*/scale);
+    if (!bias_targets[l].has_value()) continue;
+    auto bias_target = *bias_targets[l];
+    if (accumulate) {
+      bias_target.add_(delta.sum(0), scale);
+    } else {
+      at::sum_out(bias_target, delta, {0}).mul_(scale);
+    }
   }
 }
 

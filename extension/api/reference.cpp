@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -38,6 +39,94 @@ at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tenso
     rate = autograd_rate(activations[l], drive);
   }
   return rate;
+}
+
+namespace {
+
+// One synchronous update of every population from `rates` (index 0 = input).
+std::vector<at::Tensor> unrolled_step(const std::vector<at::Tensor>& rates,
+                                      const std::vector<at::Tensor>& weights,
+                                      const std::vector<c10::optional<at::Tensor>>& biases,
+                                      const Graph& graph, double dt) {
+  std::vector<at::Tensor> next{rates[0]};
+  for (int64_t p = 1; p <= graph.populations(); ++p) {
+    at::Tensor drive;
+    if (!biases.empty() && biases[p - 1].has_value() && biases[p - 1]->defined()) {
+      drive = biases[p - 1]->unsqueeze(0);
+    }
+    for (int64_t k = 0; k < graph.projections(); ++k) {
+      if (graph.post[k] != p) continue;
+      const auto contribution = torch::mm(rates[graph.pre[k]], weights[k].t());
+      drive = drive.defined() ? drive + contribution : contribution;
+    }
+    const auto target = autograd_rate(graph.activations[p - 1], drive);
+    next.push_back(dt == 1.0 ? target : rates[p] + dt * (target - rates[p]));
+  }
+  return next;
+}
+
+std::vector<at::Tensor> resting_state(const at::Tensor& input,
+                                      const std::vector<at::Tensor>& weights, const Graph& graph) {
+  TORCH_CHECK(static_cast<int64_t>(weights.size()) == graph.projections() &&
+                  static_cast<int64_t>(graph.post.size()) == graph.projections(),
+              "eiprop::autograd_unrolled: weights, graph.pre and graph.post need one entry per "
+              "projection");
+  std::vector<at::Tensor> rates{input};
+  for (int64_t p = 1; p <= graph.populations(); ++p) {
+    int64_t width = -1;
+    for (int64_t k = 0; k < graph.projections(); ++k) {
+      if (graph.post[k] == p) width = weights[k].size(0);
+    }
+    TORCH_CHECK(width >= 0, "eiprop::autograd_unrolled: population ", p,
+                " receives no projection");
+    rates.push_back(torch::zeros({input.size(0), width}, input.options()));
+  }
+  return rates;
+}
+
+}  // namespace
+
+std::vector<at::Tensor> autograd_unrolled(const at::Tensor& input,
+                                          const std::vector<at::Tensor>& weights,
+                                          const std::vector<c10::optional<at::Tensor>>& biases,
+                                          const Graph& graph, int64_t iterations, double dt) {
+  auto rates = resting_state(input, weights, graph);
+  for (int64_t i = 0; i < iterations; ++i) rates = unrolled_step(rates, weights, biases, graph, dt);
+  return std::vector<at::Tensor>(rates.begin() + 1, rates.end());
+}
+
+UnrolledEquilibrium autograd_equilibrium(const at::Tensor& input,
+                                         const std::vector<at::Tensor>& weights,
+                                         const std::vector<c10::optional<at::Tensor>>& biases,
+                                         const Graph& graph, const RelaxationOptions& options) {
+  const double dt = options.method() == "euler" ? options.dt() : 1.0;
+  const int64_t max_iters = options.max_iters() > 0 ? options.max_iters() : 10000;
+  const double tol = options.tol() > 0 ? options.tol()
+                                       : (input.scalar_type() == at::kDouble ? 1e-12 : 1e-6);
+  auto rates = resting_state(input, weights, graph);
+  UnrolledEquilibrium result;
+  for (int64_t iteration = 1; iteration <= max_iters; ++iteration) {
+    auto next = unrolled_step(rates, weights, biases, graph, dt);
+    double residual = 0.0;
+    {
+      torch::NoGradGuard no_grad;
+      for (int64_t p = 1; p <= graph.populations(); ++p) {
+        const double gap = (next[p] - rates[p]).abs().max().item<double>();
+        const double scale =
+            std::max(next[p].abs().max().item<double>(), rates[p].abs().max().item<double>());
+        if (gap > 0) residual = std::max(residual, gap / scale);
+      }
+    }
+    rates = std::move(next);
+    result.iterations = iteration;
+    result.residual = residual;
+    if (residual <= tol) {
+      result.rates.assign(rates.begin() + 1, rates.end());
+      return result;
+    }
+  }
+  TORCH_CHECK(false, "eiprop::autograd_equilibrium: the unrolled iteration did not converge in ",
+              max_iters, " iterations (residual ", result.residual, " > tol=", tol, ")");
 }
 
 AutogradGradients autograd_gradients(const at::Tensor& input,

@@ -44,6 +44,9 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
     weight_updates.push_back(kernels::weight_plasticity(delta, presynaptic_rate, scale));
     bias_updates.push_back(kernels::bias_plasticity(delta, scale));
   }
+  const char* cause = "check input, rates, drives and credits for NaN/Inf";
+  check_finite_results(kOp, "weight_updates", weight_updates, "layer", cause);
+  check_finite_results(kOp, "bias_updates", bias_updates, "layer", cause);
   return {std::move(weight_updates), std::move(bias_updates)};
 }
 

@@ -46,6 +46,32 @@ at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
                             const OptionalTensorList& biases, std::vector<std::string> activations,
                             c10::string_view method, int64_t max_iters, double tol, double dt);
 
+// The graph operators (ops/graph_*.cpp): circuits given by projections pre[k] -> post[k].
+std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double, bool>
+graph_equilibrium(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
+                  at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations,
+                  c10::string_view method, int64_t max_iters, double tol, double dt, bool strict);
+
+std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_credit_relaxation(
+    const at::Tensor& output_error, int64_t output, at::TensorList drives, at::TensorList weights,
+    at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations,
+    c10::string_view method, int64_t max_iters, double tol, double dt, bool strict);
+
+std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
+    const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,
+    at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations, double lr);
+
+at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
+                         const OptionalTensorList& biases, at::IntArrayRef pre,
+                         at::IntArrayRef post, std::vector<std::string> activations,
+                         int64_t output, c10::string_view method, int64_t max_iters, double tol,
+                         double dt);
+at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weights,
+                                  const OptionalTensorList& biases, at::IntArrayRef pre,
+                                  at::IntArrayRef post, std::vector<std::string> activations,
+                                  int64_t output, c10::string_view method, int64_t max_iters,
+                                  double tol, double dt);
+
 std::tuple<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,
                                                const at::Tensor& weight);
 

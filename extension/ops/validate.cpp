@@ -91,6 +91,19 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
   return solvers::resolve_defaults(options, dtype);
 }
 
+void check_finite_results(const char* op, const char* list, const std::vector<at::Tensor>& tensors,
+                          const char* entry, const char* cause, int64_t entry_offset) {
+  if (tensors.empty()) return;
+  std::vector<at::Tensor> finite;
+  for (const auto& tensor : tensors) finite.push_back(at::isfinite(tensor).all());
+  const auto flags = at::stack(finite).cpu();
+  const bool* flag = flags.data_ptr<bool>();
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TORCH_CHECK(flag[i], op, ": ", list, "[", i, "] (", entry, " ", i + entry_offset,
+                ") would hold NaN or Inf; refused (", cause, ")");
+  }
+}
+
 void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
                            const at::Tensor& reference) {
   TORCH_CHECK(!weights.empty(), op, ": weights is empty; a layered circuit needs at least one layer");
@@ -105,12 +118,33 @@ void check_layered_weights(const char* op, at::TensorList weights, int64_t input
   }
 }
 
-void check_converged(const char* op, const char* what, const solvers::SolverOptions& options,
-                     const solvers::SolverStats& stats) {
+void check_solved(const char* op, const char* what, const solvers::SolverOptions& options,
+                  const solvers::SolverStats& stats, bool strict) {
+  TORCH_CHECK(stats.nonfinite_population != 0, op, ": the input (population 0) holds NaN or Inf "
+              "values; refused before they reach ", what);
+  TORCH_CHECK(stats.nonfinite_population < 0, op, ": ", what, " of population ",
+              stats.nonfinite_population, " are not finite (NaN or Inf) after ", stats.iterations,
+              " iteration(s) of method '", solvers::method_name(options.method),
+              "'; check the input, weights, biases and output error for NaN/Inf, and that the "
+              "equilibrium is stable");
+  if (!strict) return;
+  TORCH_CHECK(!stats.diverged, op, ": ", what, " diverged: method '",
+              solvers::method_name(options.method), "' stopped at iteration ", stats.iterations,
+              " because ", stats.divergence, " (residual ", stats.residual,
+              "; estimated contraction factor ", stats.contraction,
+              ", >= 1 means the equilibrium is unstable or the iteration oscillates). Scale down "
+              "the recurrent weights, lower dt, or use method 'anderson'");
   TORCH_CHECK(stats.converged, op, ": ", what, " did not converge: method '",
               solvers::method_name(options.method), "' stopped at max_iters=", options.max_iters,
               " with residual ", stats.residual, " > tol=", options.tol,
-              " (raise max_iters or dt, or check that the equilibrium is stable)");
+              " (estimated contraction factor ", stats.contraction,
+              "; raise max_iters or dt, use method 'anderson', or check that the equilibrium is "
+              "stable)");
+}
+
+void check_converged(const char* op, const char* what, const solvers::SolverOptions& options,
+                     const solvers::SolverStats& stats) {
+  check_solved(op, what, options, stats, /*strict=*/true);
 }
 
 }  // namespace ops

@@ -38,11 +38,20 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
                                             int64_t max_iters, double tol, double dt,
                                             c10::ScalarType dtype);
 
+// Refuses an op's result list holding NaN or Inf (one device synchronisation), naming the entry:
+// "<list>[i] (<entry> i + entry_offset)".
+void check_finite_results(const char* op, const char* list, const std::vector<at::Tensor>& tensors,
+                          const char* entry, const char* cause, int64_t entry_offset = 0);
+
 // A layered chain's weights: at least one, each [N_{l+1}, N_l] with N_0 = input_width.
 void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
                            const at::Tensor& reference);
 
-// Raises the op's convergence error when an iterative solve ran out of iterations.
+// Raises when a solve produced non-finite values (naming the population), and, when strict, when
+// it diverged or ran out of iterations. Non-strict callers report the stats' converged flag.
+void check_solved(const char* op, const char* what, const solvers::SolverOptions& options,
+                  const solvers::SolverStats& stats, bool strict);
+// check_solved with strict = true.
 void check_converged(const char* op, const char* what, const solvers::SolverOptions& options,
                      const solvers::SolverStats& stats);
 

@@ -1,6 +1,7 @@
 #include "solvers/credit.h"
 
 #include "kernels/synapses.h"
+#include "solvers/fixed_point.h"
 #include "solvers/residual.h"
 
 namespace eiprop {
@@ -41,34 +42,23 @@ CreditEquilibrium wavefront(const CreditProblem& problem, CreditEquilibrium stat
     }
   }
   state.stats.iterations = method == Method::sweep ? 1 : static_cast<int64_t>(waves.size());
+  state.stats.nonfinite_population =
+      first_nonfinite_population(state.credits, /*first=*/1, /*from_output=*/true);
   return state;
 }
 
-// Synchronous relaxation c <- c + dt (target(c) - c) from c = 0.
+// The credits relax from c = 0 (THEORY §3) by the chosen iteration.
 CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
                         const SolverOptions& options) {
   const int64_t populations = problem.circuit.populations();
   for (int64_t p = 1; p <= populations; ++p) state.credits[p] = at::zeros_like(problem.drives[p]);
-  std::vector<at::Tensor> targets(populations + 1);
-  state.stats.converged = false;
-  for (int64_t iteration = 1; iteration <= options.max_iters; ++iteration) {
-    for (int64_t p = 1; p <= populations; ++p) {
-      state.balance_credits[p] = problem.gate(p, state.credits[p]);
-    }
-    for (int64_t q = 1; q <= populations; ++q) {
-      targets[q] = problem.target(q, state.balance_credits);
-    }
-    state.stats.iterations = iteration;
-    state.stats.residual = relative_residual(targets, state.credits);
-    if (state.stats.residual <= options.tol) {
-      state.stats.converged = true;
-      state.credits = std::move(targets);
-      break;
-    }
-    for (int64_t p = 1; p <= populations; ++p) {
-      state.credits[p] = at::lerp(state.credits[p], targets[p], options.dt);
-    }
-  }
+  auto& balance_credits = state.balance_credits;
+  const auto signalling = [&](const std::vector<at::Tensor>& credits,
+                              std::vector<at::Tensor>& targets) {
+    for (int64_t p = 1; p <= populations; ++p) balance_credits[p] = problem.gate(p, credits[p]);
+    for (int64_t q = 1; q <= populations; ++q) targets[q] = problem.target(q, balance_credits);
+  };
+  state.stats = relax_to_fixed_point(signalling, state.credits, options);
   for (int64_t p = 1; p <= populations; ++p) {
     state.balance_credits[p] = problem.gate(p, state.credits[p]);
   }
@@ -88,11 +78,7 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
   if (circuit.acyclic() && options.method != Method::euler) {
     state = wavefront(problem, std::move(state), options.method);
   } else {
-    TORCH_INTERNAL_ASSERT(options.method != Method::sweep,
-                          "eiprop: sweep needs an acyclic circuit");
-    SolverOptions relaxation = options;
-    if (options.method == Method::jacobi) relaxation.dt = 1.0;
-    state = relax(problem, std::move(state), relaxation);
+    state = relax(problem, std::move(state), options);
   }
   // The input population is clamped: its credit is a read-out of the retrograde signal.
   if (input_credit) state.credits[0] = kernels::retrograde_credit(circuit, 0, state.balance_credits);

@@ -1,6 +1,7 @@
 #include "solvers/firing.h"
 
 #include "kernels/synapses.h"
+#include "solvers/fixed_point.h"
 #include "solvers/residual.h"
 
 namespace eiprop {
@@ -22,36 +23,29 @@ FiringEquilibrium wavefront(const Circuit& circuit, FiringEquilibrium state, Met
   }
   state.stats.iterations =
       method == Method::sweep ? 1 : static_cast<int64_t>(circuit.firing_waves().size());
+  // From population 0: a non-finite input can hide behind saturating rates (tanh(inf) = 1).
+  state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
   return state;
 }
 
-// Synchronous relaxation r <- r + dt (f(u(r)) - r) from r = 0.
+// The rates relax from r = 0 (THEORY §2) by the chosen iteration.
 FiringEquilibrium relax(const Circuit& circuit, FiringEquilibrium state,
                         const SolverOptions& options) {
   const int64_t batch = state.rates[0].size(0);
   for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    const int64_t width = circuit.bias(p).has_value()
-                              ? circuit.bias(p)->size(0)
-                              : circuit.projection(circuit.incoming(p).front()).weight.size(0);
+    const int64_t width = circuit.projection(circuit.incoming(p).front()).weight.size(0);
     state.rates[p] = at::zeros({batch, width}, state.rates[0].options());
   }
-  std::vector<at::Tensor> targets(state.rates.size());
-  state.stats.converged = false;
-  for (int64_t iteration = 1; iteration <= options.max_iters; ++iteration) {
+  auto& drives = state.drives;
+  const auto firing = [&](const std::vector<at::Tensor>& rates, std::vector<at::Tensor>& targets) {
     for (int64_t p = 1; p <= circuit.populations(); ++p) {
-      state.drives[p] = kernels::drive(circuit, p, state.rates);
-      targets[p] = kernels::rate(circuit.activation(p), state.drives[p]);
+      drives[p] = kernels::drive(circuit, p, rates);
+      targets[p] = kernels::rate(circuit.activation(p), drives[p]);
     }
-    state.stats.iterations = iteration;
-    state.stats.residual = relative_residual(targets, state.rates);
-    if (state.stats.residual <= options.tol) {
-      state.stats.converged = true;
-      for (int64_t p = 1; p <= circuit.populations(); ++p) state.rates[p] = targets[p];
-      break;
-    }
-    for (int64_t p = 1; p <= circuit.populations(); ++p) {
-      state.rates[p] = at::lerp(state.rates[p], targets[p], options.dt);
-    }
+  };
+  state.stats = relax_to_fixed_point(firing, state.rates, options);
+  if (state.stats.nonfinite_population < 0) {
+    state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
   }
   return state;
 }
@@ -66,10 +60,7 @@ FiringEquilibrium relax_rates(const Circuit& circuit, const at::Tensor& input,
   state.rates[0] = input;
   const bool exact_schedule = circuit.acyclic() && options.method != Method::euler;
   if (exact_schedule) return wavefront(circuit, std::move(state), options.method);
-  SolverOptions relaxation = options;
-  if (options.method == Method::jacobi) relaxation.dt = 1.0;
-  TORCH_INTERNAL_ASSERT(options.method != Method::sweep, "eiprop: sweep needs an acyclic circuit");
-  return relax(circuit, std::move(state), relaxation);
+  return relax(circuit, std::move(state), options);
 }
 
 }  // namespace solvers

@@ -7,6 +7,7 @@ c10::optional<Method> parse_method(const std::string& name) {
   if (name == "sweep") return Method::sweep;
   if (name == "jacobi") return Method::jacobi;
   if (name == "euler") return Method::euler;
+  if (name == "anderson") return Method::anderson;
   return c10::nullopt;
 }
 
@@ -15,11 +16,12 @@ const char* method_name(Method method) {
     case Method::sweep: return "sweep";
     case Method::jacobi: return "jacobi";
     case Method::euler: return "euler";
+    case Method::anderson: return "anderson";
   }
   return "?";
 }
 
-const char* method_choices() { return "sweep, jacobi, euler"; }
+const char* method_choices() { return "sweep, jacobi, euler, anderson"; }
 
 SolverOptions resolve_defaults(SolverOptions options, c10::ScalarType dtype) {
   if (options.max_iters == 0) options.max_iters = kDefaultMaxIters;

@@ -5,34 +5,62 @@
 #include <c10/util/Optional.h>
 
 #include <string>
+#include <vector>
 
 namespace eiprop {
 namespace solvers {
 
-enum class Method { sweep, jacobi, euler };
+// sweep: one pass in topological order (acyclic circuits only).
+// jacobi: synchronous updates x <- T(x); on acyclic circuits a wavefront, exact after depth steps.
+// euler: x <- x + dt (T(x) - x), the time-discretised dynamics.
+// anderson: Anderson acceleration of x <- T(x) with kAndersonMemory past iterates and mixing dt;
+//   on acyclic circuits the jacobi wavefront (already exact).
+enum class Method { sweep, jacobi, euler, anderson };
 
 c10::optional<Method> parse_method(const std::string& name);
 const char* method_name(Method method);
-const char* method_choices();  // "sweep, jacobi, euler"
+const char* method_choices();  // "sweep, jacobi, euler, anderson"
 
 struct SolverOptions {
   Method method = Method::sweep;
-  int64_t max_iters = 0;  // 0: the method's default (kDefaultMaxIters for euler)
+  int64_t max_iters = 0;  // 0: the method's default (kDefaultMaxIters)
   double tol = 0.0;       // 0: the default for the dtype (kDefaultTol*)
-  double dt = 1.0;        // euler step in units of the time constant, in (0, 1]
+  double dt = 1.0;        // euler step / anderson mixing, in units of the time constant, in (0, 1]
 };
 
 constexpr int64_t kDefaultMaxIters = 10000;
 constexpr double kDefaultTolFloat64 = 1e-12;
 constexpr double kDefaultTolFloat32 = 1e-6;
+// Anderson acceleration combines the last kAndersonMemory iterates (per sample).
+constexpr int64_t kAndersonMemory = 5;
+// An iterative solve is stopped as diverged when neither its relative residual nor its absolute
+// step has improved on its best for kStallIterations iterations (a limit cycle, an oscillation),
+// or when its absolute step has grown kBlowUpFactor-fold over the smallest step so far (an
+// unstable equilibrium running away). Anderson, which can converge to an unstable equilibrium,
+// then estimates the spectral radius of the iteration's Jacobian by power iteration and reports
+// an equilibrium with radius >= 1 as diverged.
+constexpr int64_t kStallIterations = 200;
+constexpr double kBlowUpFactor = 1e8;
 
 // Replaces 0 by the documented defaults for this dtype.
 SolverOptions resolve_defaults(SolverOptions options, c10::ScalarType dtype);
 
 struct SolverStats {
   int64_t iterations = 0;  // synchronous updates (sweep: 1 pass)
-  double residual = 0.0;   // relative_residual (solvers/residual.h) at the last iteration
+  double residual = 0.0;   // relative residual (solvers/residual.h) at the last iteration
   bool converged = true;
+  // Stopped early: the state became non-finite, blew up or stopped improving; `divergence` says
+  // which (empty otherwise).
+  bool diverged = false;
+  std::string divergence;
+  // The population (1..P) whose state first became non-finite, or -1.
+  int64_t nonfinite_population = -1;
+  // Estimated contraction factor of the iteration (geometric mean ratio of successive absolute
+  // steps over the last iterations; for anderson, the power-iteration estimate at the solution):
+  // the spectral radius of the iteration map near a fixed point. 0 when not measured (exact
+  // schedules).
+  double contraction = 0.0;
+  std::vector<double> residual_trace;  // relative residual after every iteration
 };
 
 }  // namespace solvers

@@ -1,20 +1,48 @@
 #include "solvers/residual.h"
 
+
 namespace eiprop {
 namespace solvers {
 
-double relative_residual(const std::vector<at::Tensor>& targets,
-                         const std::vector<at::Tensor>& states) {
+Residual measure_residual(const std::vector<at::Tensor>& targets,
+                          const std::vector<at::Tensor>& states) {
   std::vector<at::Tensor> ratios;
+  std::vector<at::Tensor> gaps;
   for (size_t p = 1; p < targets.size(); ++p) {
     if (targets[p].numel() == 0) continue;
     const auto gap = (targets[p] - states[p]).abs().max();
     const auto scale = at::maximum(targets[p].abs().max(), states[p].abs().max());
-    // 0/0 (a silent population at rest) counts as converged.
-    ratios.push_back(at::where(gap > 0, gap / scale, at::zeros_like(gap)));
+    // 0/0 (a silent population at rest) counts as converged; NaN stays NaN.
+    ratios.push_back(at::where(gap == 0, at::zeros_like(gap), gap / scale));
+    gaps.push_back(gap);
   }
-  if (ratios.empty()) return 0.0;
-  return at::stack(ratios).max().item<double>();
+  if (ratios.empty()) return {};
+  // NaN-propagating maxima of both measures, fetched together.
+  const auto both = at::stack({at::stack(ratios).max(), at::stack(gaps).max()})
+                        .to(at::kDouble)
+                        .cpu();
+  const double* values = both.data_ptr<double>();
+  return {values[0], values[1]};
+}
+
+int64_t first_nonfinite_population(const std::vector<at::Tensor>& tensors, int64_t first,
+                                   bool from_output) {
+  std::vector<int64_t> populations;
+  std::vector<at::Tensor> finite;
+  const auto last = static_cast<int64_t>(tensors.size()) - 1;
+  for (int64_t i = 0; i <= last - (from_output ? 1 : first); ++i) {
+    const int64_t p = from_output ? last - i : first + i;
+    if (!tensors[p].defined()) continue;
+    populations.push_back(p);
+    finite.push_back(at::isfinite(tensors[p]).all());
+  }
+  if (finite.empty()) return -1;
+  const auto flags = at::stack(finite).cpu();
+  const bool* flag = flags.data_ptr<bool>();
+  for (size_t i = 0; i < populations.size(); ++i) {
+    if (!flag[i]) return populations[i];
+  }
+  return -1;
 }
 
 }  // namespace solvers

@@ -11,7 +11,7 @@
 
 namespace eiprop {
 
-// How an equilibrium is reached (THEORY §2-3): "sweep", "jacobi" or "euler".
+// How an equilibrium is reached (THEORY §2-3): "sweep", "jacobi", "euler" or "anderson".
 struct RelaxationOptions {
   /* implicit */ RelaxationOptions(std::string method = "sweep") : method_(std::move(method)) {}
   TORCH_ARG(std::string, method);
@@ -20,8 +20,11 @@ struct RelaxationOptions {
   // 0: the dtype's default (1e-12 float64, 1e-6 float32): the largest change a step would make,
   // relative to each population's own scale.
   TORCH_ARG(double, tol) = 0.0;
-  // euler step as a fraction of the time constant, in (0, 1].
+  // euler step (anderson: mixing) as a fraction of the time constant, in (0, 1].
   TORCH_ARG(double, dt) = 1.0;
+  // Graph operators: raise when a solve does not converge (true), or return its results with
+  // converged = false (false). Non-finite results always raise.
+  TORCH_ARG(bool, strict) = true;
 };
 
 struct Equilibrium {

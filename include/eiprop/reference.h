@@ -2,6 +2,9 @@
 // built from LibTorch's own functions, differentiated by autograd, and agreement metrics.
 #pragma once
 
+#include "eiprop/graph.h"
+#include "eiprop/ops.h"
+
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>
 
@@ -20,6 +23,29 @@ at::Tensor autograd_rate(const std::string& activation, const at::Tensor& drive)
 at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                             const std::vector<c10::optional<at::Tensor>>& biases,
                             const std::vector<std::string>& activations);
+
+// A circuit graph's rates built from LibTorch functions, so that autograd differentiates them:
+// `iterations` synchronous updates r_p <- r_p + dt (f_p(u_p(r)) - r_p) from r = 0 (dt = 1:
+// jacobi). Backpropagating through the result is backprop through the unrolled firing
+// iterations. Returns every population's rates (index p-1). biases: one per population or empty.
+std::vector<at::Tensor> autograd_unrolled(const at::Tensor& input,
+                                          const std::vector<at::Tensor>& weights,
+                                          const std::vector<c10::optional<at::Tensor>>& biases,
+                                          const Graph& graph, int64_t iterations, double dt = 1.0);
+
+struct UnrolledEquilibrium {
+  std::vector<at::Tensor> rates;  // every population's rates (index p-1), autograd-tracked
+  int64_t iterations = 0;
+  double residual = 0.0;
+};
+
+// autograd_unrolled run until the relative residual (measured without autograd) is below tol:
+// method euler unrolls euler steps of size dt, every other method unrolls jacobi updates
+// (exact after the depth of an acyclic graph). Raises when max_iters is reached first.
+UnrolledEquilibrium autograd_equilibrium(const at::Tensor& input,
+                                         const std::vector<at::Tensor>& weights,
+                                         const std::vector<c10::optional<at::Tensor>>& biases,
+                                         const Graph& graph, const RelaxationOptions& options);
 
 struct AutogradGradients {
   std::vector<at::Tensor> rates;         // the forward pass, layer by layer

@@ -1,0 +1,59 @@
+// The typed wrappers of the graph operators: one dispatcher handle per op, looked up once.
+#include "eiprop/graph_ops.h"
+
+#include "ops/signatures.h"
+
+#include <ATen/core/dispatch/Dispatcher.h>
+
+namespace eiprop {
+namespace {
+
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> find_op(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+}  // namespace
+
+GraphEquilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                                   const std::vector<c10::optional<at::Tensor>>& biases,
+                                   const Graph& graph, const RelaxationOptions& options) {
+  static const auto op = find_op<decltype(ops::graph_equilibrium)>("eiprop::graph_equilibrium");
+  auto result = op.call(input, weights, ops::optional_tensor_list(biases), graph.pre, graph.post,
+                        graph.activations, options.method(), options.max_iters(), options.tol(),
+                        options.dt(), options.strict());
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
+          std::get<3>(result), std::get<4>(result)};
+}
+
+GraphCredits graph_credit_relaxation(const at::Tensor& output_error,
+                                     const std::vector<at::Tensor>& drives,
+                                     const std::vector<at::Tensor>& weights, const Graph& graph,
+                                     const RelaxationOptions& options) {
+  static const auto op =
+      find_op<decltype(ops::graph_credit_relaxation)>("eiprop::graph_credit_relaxation");
+  auto result = op.call(output_error, graph.output, drives, weights, graph.pre, graph.post,
+                        graph.activations, options.method(), options.max_iters(), options.tol(),
+                        options.dt(), options.strict());
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
+          std::get<3>(result), std::get<4>(result)};
+}
+
+Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,
+                         const std::vector<at::Tensor>& drives,
+                         const std::vector<at::Tensor>& credits, const Graph& graph, double lr) {
+  static const auto op = find_op<decltype(ops::graph_plasticity)>("eiprop::graph_plasticity");
+  auto result = op.call(input, rates, drives, credits, graph.pre, graph.post, graph.activations, lr);
+  return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
+}
+
+at::Tensor graph_circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                         const std::vector<c10::optional<at::Tensor>>& biases, const Graph& graph,
+                         const RelaxationOptions& options) {
+  static const auto op = find_op<decltype(ops::graph_circuit)>("eiprop::graph_circuit");
+  return op.call(input, weights, ops::optional_tensor_list(biases), graph.pre, graph.post,
+                 graph.activations, graph.output, options.method(), options.max_iters(),
+                 options.tol(), options.dt());
+}
+
+}  // namespace eiprop

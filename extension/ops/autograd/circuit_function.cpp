@@ -1,0 +1,160 @@
+#include "ops/autograd/circuit_function.h"
+
+#include "kernels/synapses.h"
+#include "ops/graph.h"
+#include "ops/layered.h"
+#include "ops/validate.h"
+#include "solvers/credit.h"
+#include "solvers/firing.h"
+
+#include <torch/autograd.h>
+
+#include <numeric>
+
+namespace eiprop {
+namespace ops {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+struct ForwardProblem {
+  kernels::Circuit circuit;
+  solvers::SolverOptions options;
+};
+
+// Validates the call as its op does and completes a chain's pre/post/output.
+ForwardProblem parse_forward(const at::Tensor& input, at::TensorList weights,
+                             const OptionalTensorList& biases, CircuitCall& call) {
+  if (call.layered) {
+    auto layered = parse_layered_forward(call.op, input, weights, biases, call.activations,
+                                         call.method, call.max_iters, call.tol, call.dt);
+    const auto layers = static_cast<int64_t>(weights.size());
+    call.pre.resize(layers);
+    std::iota(call.pre.begin(), call.pre.end(), 0);
+    call.post.resize(layers);
+    std::iota(call.post.begin(), call.post.end(), 1);
+    call.output = layers;
+    return {std::move(layered.circuit), layered.options};
+  }
+  check_matrix(call.op, "input", input, at::Tensor());
+  auto graph = parse_graph(call.op, input.size(1), input, weights, biases, call.pre, call.post,
+                           call.activations);
+  check_output_population(call.op, call.output, graph.circuit.populations());
+  const auto options = parse_graph_solver_options(call.op, graph, call.method, call.max_iters,
+                                                  call.tol, call.dt, input.scalar_type());
+  return {std::move(graph.circuit), options};
+}
+
+class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
+ public:
+  // biases: the populations' biases as given; present_biases: the defined ones, in population
+  // order (the only ones autograd sees as inputs).
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, at::TensorList weights,
+                            at::TensorList present_biases, const OptionalTensorList& biases,
+                            CircuitCall call) {
+    at::AutoDispatchBelowADInplaceOrView below_autograd;
+    const auto problem = parse_forward(input, weights, biases, call);
+    auto equilibrium = solvers::relax_rates(problem.circuit, input, problem.options);
+    check_converged(call.op, "the firing rates", problem.options, equilibrium.stats);
+
+    // Saved: input, weights, then per population its rate and drive.
+    const int64_t populations = problem.circuit.populations();
+    std::vector<at::Tensor> saved{input};
+    saved.insert(saved.end(), weights.begin(), weights.end());
+    for (int64_t p = 1; p <= populations; ++p) {
+      saved.push_back(equilibrium.rates[p]);
+      saved.push_back(equilibrium.drives[p]);
+    }
+    ctx->save_for_backward(saved);
+    ctx->saved_data["op"] = std::string(call.op);
+    ctx->saved_data["activations"] = c10::List<std::string>(call.activations);
+    ctx->saved_data["pre"] = c10::List<int64_t>(call.pre);
+    ctx->saved_data["post"] = c10::List<int64_t>(call.post);
+    ctx->saved_data["output"] = call.output;
+    ctx->saved_data["method"] = call.method;
+    ctx->saved_data["max_iters"] = call.max_iters;
+    ctx->saved_data["tol"] = call.tol;
+    ctx->saved_data["dt"] = call.dt;
+    c10::List<bool> has_bias;
+    for (int64_t p = 1; p <= populations; ++p) has_bias.push_back(problem.circuit.bias(p).has_value());
+    ctx->saved_data["has_bias"] = has_bias;
+    return equilibrium.rates[call.output];
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    const auto has_bias = ctx->saved_data["has_bias"].toBoolList();
+    const auto pre = ctx->saved_data["pre"].toIntVector();
+    const auto post = ctx->saved_data["post"].toIntVector();
+    const auto populations = static_cast<int64_t>(has_bias.size());
+    const auto projections = static_cast<int64_t>(pre.size());
+    const auto op = ctx->saved_data["op"].toStringRef();
+    const at::Tensor& input = saved[0];
+    std::vector<kernels::Projection> circuit_projections;
+    for (int64_t k = 0; k < projections; ++k) {
+      circuit_projections.push_back(kernels::Projection{pre[k], post[k], saved[1 + k]});
+    }
+    std::vector<at::Tensor> rates{input}, drives{at::Tensor()};
+    for (int64_t p = 1; p <= populations; ++p) {
+      rates.push_back(saved[1 + projections + 2 * (p - 1)]);
+      drives.push_back(saved[2 + projections + 2 * (p - 1)]);
+    }
+    std::vector<std::string> activations;
+    for (const auto& name : ctx->saved_data["activations"].toListRef()) {
+      activations.push_back(name.toStringRef());
+    }
+    const auto options = parse_solver_options(
+        op.c_str(), ctx->saved_data["method"].toStringRef(), ctx->saved_data["max_iters"].toInt(),
+        ctx->saved_data["tol"].toDouble(), ctx->saved_data["dt"].toDouble(),
+        input.scalar_type());
+    const kernels::Circuit circuit(populations, std::move(circuit_projections),
+                                   std::vector<c10::optional<at::Tensor>>(populations),
+                                   parse_activations(op.c_str(), activations));
+
+    const bool input_needs_grad = ctx->needs_input_grad(0);
+    const auto output_error = -grad_outputs[0];
+    const auto credits = solvers::relax_credits(circuit, drives, rates,
+                                                ctx->saved_data["output"].toInt(), output_error,
+                                                options, input_needs_grad);
+    check_converged(op.c_str(), "the credits (backward)", options, credits.stats);
+
+    // One gradient per forward argument: input, weights..., present biases..., then the 2
+    // non-differentiable arguments.
+    int64_t present = 0;
+    for (int64_t p = 0; p < populations; ++p) present += has_bias[p] ? 1 : 0;
+    variable_list grads(1 + projections + present + 2);
+    if (input_needs_grad) grads[0] = credits.credits[0].neg();
+    for (int64_t k = 0; k < projections; ++k) {
+      if (ctx->needs_input_grad(1 + k)) {
+        grads[1 + k] = kernels::weight_plasticity(credits.balance_credits[post[k]],
+                                                  rates[pre[k]], -1.0);
+      }
+    }
+    int64_t bias_slot = 1 + projections;
+    for (int64_t p = 1; p <= populations; ++p) {
+      if (!has_bias[p - 1]) continue;
+      if (ctx->needs_input_grad(bias_slot)) {
+        grads[bias_slot] = kernels::bias_plasticity(credits.balance_credits[p], -1.0);
+      }
+      ++bias_slot;
+    }
+    return grads;
+  }
+};
+
+}  // namespace
+
+at::Tensor differentiable_circuit(const at::Tensor& input, at::TensorList weights,
+                                  const OptionalTensorList& biases, CircuitCall call) {
+  std::vector<at::Tensor> present_biases;
+  for (size_t p = 0; p < biases.size(); ++p) {
+    const c10::optional<at::Tensor> bias = biases.get(p);
+    if (bias.has_value() && bias->defined()) present_biases.push_back(*bias);
+  }
+  return CircuitFunction::apply(input, weights, at::TensorList(present_biases), biases,
+                                std::move(call));
+}
+
+}  // namespace ops
+}  // namespace eiprop

@@ -1,0 +1,45 @@
+// eiprop::graph_equilibrium — firing rates of a circuit graph (recurrent or not) at the E-I
+// equilibrium.
+#include "ops/graph.h"
+#include "ops/validate.h"
+#include "solvers/firing.h"
+
+#include <torch/library.h>
+
+namespace eiprop {
+namespace ops {
+namespace {
+constexpr const char* kOp = "eiprop::graph_equilibrium";
+}
+
+std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double, bool>
+graph_equilibrium(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
+                  at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations,
+                  c10::string_view method, int64_t max_iters, double tol, double dt, bool strict) {
+  check_matrix(kOp, "input", input, at::Tensor());
+  const auto graph =
+      parse_graph(kOp, input.size(1), input, weights, biases, pre, post, activations);
+  const auto options = parse_graph_solver_options(kOp, graph, method, max_iters, tol, dt,
+                                                  input.scalar_type());
+  auto equilibrium = solvers::relax_rates(graph.circuit, input, options);
+  check_solved(kOp, "the firing rates", options, equilibrium.stats, strict);
+  std::vector<at::Tensor> rates(equilibrium.rates.begin() + 1, equilibrium.rates.end());
+  std::vector<at::Tensor> drives(equilibrium.drives.begin() + 1, equilibrium.drives.end());
+  const auto& stats = equilibrium.stats;
+  return {std::move(rates), std::move(drives), stats.iterations, stats.residual, stats.converged};
+}
+
+}  // namespace ops
+}  // namespace eiprop
+
+TORCH_LIBRARY_FRAGMENT(eiprop, m) {
+  m.def(
+      "graph_equilibrium(Tensor input, Tensor[] weights, Tensor?[] biases, int[] pre, int[] post, "
+      "str[] activations, str method=\"jacobi\", int max_iters=0, float tol=0.0, float dt=1.0, "
+      "bool strict=True) "
+      "-> (Tensor[] rates, Tensor[] drives, int iterations, float residual, bool converged)");
+}
+
+TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {
+  m.impl("graph_equilibrium", TORCH_FN(eiprop::ops::graph_equilibrium));
+}

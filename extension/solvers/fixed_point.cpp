@@ -1,0 +1,210 @@
+#include "solvers/fixed_point.h"
+
+#include "solvers/residual.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace eiprop {
+namespace solvers {
+namespace {
+
+// Anderson acceleration (type II, Walker & Ni 2011) per batch row: with the last n iterates X_i
+// and their residuals G_i = T(X_i) - X_i, choose alpha (sum 1) minimising |sum alpha_i G_i| and
+// move to sum alpha_i (X_i + beta G_i).
+class Anderson {
+ public:
+  Anderson(const std::vector<at::Tensor>& state, double beta) : beta_(beta) {
+    for (size_t p = 1; p < state.size(); ++p) widths_.push_back(state[p].size(1));
+    const int64_t batch = state[1].size(0);
+    const int64_t width = std::accumulate(widths_.begin(), widths_.end(), int64_t{0});
+    iterates_ = at::zeros({batch, kAndersonMemory, width}, state[1].options());
+    residuals_ = at::zeros_like(iterates_);
+    // Regularisation of the normal equations relative to the residuals' scale: larger in
+    // float32, whose residuals near convergence are rounding noise.
+    regularisation_ = state[1].scalar_type() == at::kDouble ? 1e-10 : 1e-5;
+  }
+
+  void step(std::vector<at::Tensor>& state, const std::vector<at::Tensor>& targets) {
+    const auto x = flatten(state);
+    const auto g = flatten(targets) - x;
+    const int64_t slot = count_ % kAndersonMemory;
+    iterates_.select(1, slot).copy_(x);
+    residuals_.select(1, slot).copy_(g);
+    ++count_;
+    const int64_t n = std::min(count_, kAndersonMemory);
+    at::Tensor next;
+    if (n == 1) {
+      next = x + beta_ * g;
+    } else {
+      const auto iterates = iterates_.narrow(1, 0, n);
+      const auto residuals = residuals_.narrow(1, 0, n);
+      // Normal equations in float64: H alpha' = 1, alpha = alpha' / sum alpha'.
+      auto gram = at::matmul(residuals, residuals.transpose(1, 2)).to(at::kDouble);
+      const auto identity = at::eye(n, gram.options());
+      const auto scale = gram.diagonal(0, 1, 2).mean(1, /*keepdim=*/true).unsqueeze(2);
+      gram = gram + (regularisation_ * scale + 1e-200) * identity;
+      auto alpha = at::linalg_solve(gram, at::ones({gram.size(0), n, 1}, gram.options()));
+      alpha = (alpha / alpha.sum(1, /*keepdim=*/true)).to(x.scalar_type()).transpose(1, 2);
+      next = at::matmul(alpha, iterates + beta_ * residuals).squeeze(1);
+    }
+    const auto parts = at::split_with_sizes(next, widths_, 1);
+    for (size_t p = 1; p < state.size(); ++p) state[p] = parts[p - 1].contiguous();
+  }
+
+ private:
+  static at::Tensor flatten(const std::vector<at::Tensor>& populations) {
+    return at::cat(at::TensorList(populations).slice(1), 1);
+  }
+
+  double beta_;
+  std::vector<int64_t> widths_;
+  at::Tensor iterates_;   // [B, m, N]
+  at::Tensor residuals_;  // [B, m, N]
+  double regularisation_;
+  int64_t count_ = 0;
+};
+
+// Geometric mean ratio of successive absolute steps over the last (up to) 10 iterations.
+double contraction(const std::vector<double>& steps) {
+  const auto n = static_cast<int64_t>(steps.size());
+  if (n < 2) return 0.0;
+  const int64_t span = std::min<int64_t>(10, n - 1);
+  const double first = steps[n - 1 - span];
+  const double last = steps[n - 1];
+  if (!(first > 0) || !std::isfinite(last)) return std::isfinite(last) ? 0.0 : INFINITY;
+  return std::pow(last / first, 1.0 / static_cast<double>(span));
+}
+
+// Anderson solves the fixed-point equation directly and can land on an equilibrium that the
+// dynamics would leave. Power iteration on the Jacobian of the iteration map at the solution, by
+// finite differences of the map (exact for the affine credit map), estimates its spectral radius:
+// the growth per step over the last 10 of 30 steps. The probe direction is deterministic so the
+// global random generator is left alone.
+double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor>& solution,
+                          const std::vector<at::Tensor>& image) {
+  constexpr int kSteps = 30;
+  constexpr int kMeasured = 10;
+  double scale = 0.0;
+  for (size_t p = 1; p < solution.size(); ++p) {
+    scale = std::max(scale, solution[p].abs().max().item<double>());
+  }
+  const double epsilon =
+      (solution[1].scalar_type() == at::kDouble ? 1e-6 : 1e-2) * std::max(scale, 1.0);
+  std::vector<at::Tensor> direction(solution.size()), mapped(solution.size());
+  std::vector<at::Tensor> probe{solution[0]};  // entry 0 (the clamped input) stays as it is
+  probe.resize(solution.size());
+  for (size_t p = 1; p < solution.size(); ++p) {
+    const auto count = solution[p].numel();
+    direction[p] = at::sin(at::arange(count, solution[p].options()) * 0.7 + 0.3 * p)
+                       .reshape(solution[p].sizes());
+  }
+  double log_growth = 0.0;
+  for (int step = 0; step < kSteps; ++step) {
+    double norm = 0.0;
+    for (size_t p = 1; p < solution.size(); ++p) {
+      norm = std::max(norm, direction[p].abs().max().item<double>());
+    }
+    if (!(norm > 0) || !std::isfinite(norm)) return 0.0;
+    for (size_t p = 1; p < solution.size(); ++p) {
+      probe[p] = solution[p] + direction[p] * (epsilon / norm);
+    }
+    if (step >= kSteps - kMeasured) log_growth += std::log(norm);
+    if (step == kSteps - kMeasured - 1) log_growth = -static_cast<double>(kMeasured) * std::log(norm);
+    map(probe, mapped);
+    for (size_t p = 1; p < solution.size(); ++p) {
+      direction[p] = (mapped[p] - image[p]) * (norm / epsilon);
+    }
+  }
+  return std::exp(log_growth / kMeasured);
+}
+
+}  // namespace
+
+SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tensor>& state,
+                                 const SolverOptions& options) {
+  TORCH_INTERNAL_ASSERT(options.method != Method::sweep, "eiprop: sweep needs an acyclic circuit");
+  const double dt = options.method == Method::jacobi ? 1.0 : options.dt;
+  c10::optional<Anderson> anderson;
+  if (options.method == Method::anderson) anderson.emplace(state, options.dt);
+
+  SolverStats stats;
+  stats.converged = false;
+  std::vector<at::Tensor> targets(state.size());
+  std::vector<double> steps;
+  double best = INFINITY;
+  int64_t best_iteration = 0;
+  double smallest_step = INFINITY;
+  std::vector<at::Tensor> last;  // the last iterate (Anderson's stability probe)
+  for (int64_t iteration = 1; iteration <= options.max_iters; ++iteration) {
+    map(state, targets);
+    const auto residual = measure_residual(targets, state);
+    stats.iterations = iteration;
+    stats.residual = residual.relative;
+    stats.residual_trace.push_back(residual.relative);
+    steps.push_back(residual.step);
+    if (!std::isfinite(residual.relative)) {
+      stats.diverged = true;
+      stats.divergence = "the state became non-finite";
+      stats.nonfinite_population = first_nonfinite_population(targets);
+      // A non-finite clamped input (population 0) is the cause when it is there.
+      if (state[0].defined() && !at::isfinite(state[0]).all().item<bool>()) {
+        stats.nonfinite_population = 0;
+      }
+      break;
+    }
+    if (residual.relative <= options.tol) {
+      stats.converged = true;
+      if (anderson) last = state;
+      break;
+    }
+    bool progress = false;
+    if (residual.step > 0 && residual.step < smallest_step) {
+      smallest_step = residual.step;
+      progress = true;
+    }
+    if (residual.step > kBlowUpFactor * smallest_step) {
+      stats.diverged = true;
+      stats.divergence = c10::str("its step grew more than ", kBlowUpFactor,
+                                  "-fold over the smallest one");
+      break;
+    }
+    if (residual.relative < best) {
+      best = residual.relative;
+      progress = true;
+    }
+    if (progress) {
+      best_iteration = iteration;
+    } else if (iteration - best_iteration >= kStallIterations) {
+      stats.diverged = true;
+      stats.divergence = c10::str("neither its residual nor its step improved for ",
+                                  kStallIterations, " iterations (best residual ", best, ")");
+      break;
+    }
+    if (iteration == options.max_iters) break;
+    if (anderson) {
+      anderson->step(state, targets);
+    } else {
+      for (size_t p = 1; p < state.size(); ++p) state[p] = at::lerp(state[p], targets[p], dt);
+    }
+  }
+  stats.contraction = contraction(steps);
+  if (!last.empty()) {
+    stats.contraction = spectral_radius_at(map, last, targets);
+    if (stats.contraction >= 1.0) {
+      stats.converged = false;
+      stats.diverged = true;
+      stats.divergence = c10::str(
+          "the equilibrium it converged to is unstable: the iteration's Jacobian there has "
+          "spectral radius about ",
+          stats.contraction, " >= 1, so the firing dynamics would leave it");
+    }
+    map(last, targets);  // the probe overwrote what the map records (the drives)
+  }
+  for (size_t p = 1; p < state.size(); ++p) state[p] = std::move(targets[p]);
+  return stats;
+}
+
+}  // namespace solvers
+}  // namespace eiprop

@@ -1,0 +1,61 @@
+// RecurrentCircuit: a circuit graph (recurrent or not, THEORY §1) as a torch::nn::Module. Its
+// forward is the output population's rates at the E-I equilibrium; with Learning::credit its
+// backward is credit relaxation (the exact implicit gradient at the equilibrium), with
+// Learning::autograd LibTorch backpropagates through the unrolled firing iterations.
+#pragma once
+
+#include "eiprop/balanced_mlp.h"
+#include "eiprop/graph.h"
+#include "eiprop/graph_ops.h"
+
+#include <torch/nn/cloneable.h>
+#include <torch/nn/pimpl.h>
+
+#include <string>
+#include <vector>
+
+namespace eiprop {
+
+struct RecurrentCircuitOptions {
+  RecurrentCircuitOptions(std::vector<int64_t> widths, Graph graph)
+      : widths_(std::move(widths)), graph_(std::move(graph)) {}
+
+  // Population widths N_0 (input), N_1, ..., N_P.
+  TORCH_ARG(std::vector<int64_t>, widths);
+  // Projections pre[k] -> post[k], the populations' activations and the output population.
+  TORCH_ARG(Graph, graph);
+  TORCH_ARG(bool, bias) = true;
+  TORCH_ARG(Learning, learning) = Learning::credit;
+  TORCH_ARG(RelaxationOptions, relaxation) = graph_relaxation();
+};
+
+class RecurrentCircuitImpl : public torch::nn::Cloneable<RecurrentCircuitImpl> {
+ public:
+  explicit RecurrentCircuitImpl(RecurrentCircuitOptions options);
+
+  // Parameters: weight_<pre>_<post> per projection, [N_post, N_pre], and bias_<p> per population,
+  // initialised uniformly in +-1/sqrt(fan-in of the postsynaptic population) (as
+  // torch::nn::Linear does for its single input).
+  void reset() override;
+  void pretty_print(std::ostream& stream) const override;
+
+  // The output population's equilibrium rates, [B, N_output].
+  torch::Tensor forward(const torch::Tensor& input);
+
+  void set_learning(Learning learning) { options.learning(learning); }
+  Learning learning() const { return options.learning(); }
+  const Graph& graph() const { return options.graph(); }
+
+  std::vector<torch::Tensor> weights() const { return weights_; }  // per projection
+  std::vector<c10::optional<torch::Tensor>> biases() const;        // per population 1..P
+
+  RecurrentCircuitOptions options;
+
+ private:
+  std::vector<torch::Tensor> weights_;
+  std::vector<torch::Tensor> biases_;
+};
+
+TORCH_MODULE(RecurrentCircuit);
+
+}  // namespace eiprop
