@@ -8,4 +8,5 @@ mkdir -p "$root/.debs"
 cd "$root/.debs"
 apt-get download libgtest-dev libgmock-dev libfmt-dev libfmt9 libcli11-dev
 apt-get download libbenchmark-dev libbenchmark1debian
+apt-get download zlib1g-dev
 ls -1 "$root/.debs"

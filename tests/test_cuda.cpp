@@ -1,6 +1,6 @@
 // The same equivalence with autograd on CUDA tensors, float64 and float32, every activation and
 // method. Skips where LibTorch sees no CUDA device.
-#include "reference.h"
+#include "graph_reference.h"
 
 namespace eiprop {
 namespace testing {
@@ -71,6 +71,51 @@ TEST(Cuda, EICurrentsOnCudaTensors) {
   const auto contributions = rates.unsqueeze(1) * weight.unsqueeze(0);
   EXPECT_LE(relative_error(currents.excitatory, contributions.clamp_min(0).sum(2)), 1e-12);
   EXPECT_LE(relative_error(currents.inhibitory, (-contributions).clamp_min(0).sum(2)), 1e-12);
+}
+
+// A recurrent circuit on CUDA: the graph operators and graph_circuit's backward give the CPU's
+// numbers (float64, every iterative method), which tests/test_graph.cpp checks against a dense
+// implicit-gradient solve.
+TEST(Cuda, RecurrentGraphOperatorsMatchTheCpuOnCudaTensors) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const at::Device cuda(at::kCUDA, 0);
+  const Graph graph{{0, 1, 1, 2, 2}, {1, 1, 2, 1, 2}, {"tanh", "sigmoid"}, 2};
+  const auto cpu = make_graph_circuit(graph, {32, 128, 10}, 16, at::kDouble, 9, 0.4);
+  auto gpu = cpu;
+  gpu.input = cpu.input.to(cuda);
+  gpu.target = cpu.target.to(cuda);
+  for (auto& w : gpu.weights) w = w.to(cuda);
+  for (auto& b : gpu.biases) *b = b->to(cuda);
+  for (const std::string method : {"jacobi", "euler", "anderson"}) {
+    auto options = RelaxationOptions(method).tol(1e-13).max_iters(20000);
+    if (method == "euler") options.dt(0.5);
+    std::vector<Updates> updates;
+    for (const GraphCircuit* circuit : {&cpu, static_cast<const GraphCircuit*>(&gpu)}) {
+      const auto equilibrium = graph_equilibrium(circuit->input, circuit->weights,
+                                                 circuit->biases, graph, options);
+      const auto credits = graph_credit_relaxation(circuit->target - equilibrium.rates.back(),
+                                                   equilibrium.drives, circuit->weights, graph,
+                                                   options);
+      updates.push_back(graph_plasticity(circuit->input, equilibrium.rates, equilibrium.drives,
+                                         credits.credits, graph, 0.1));
+    }
+    ASSERT_TRUE(updates[1].weight_updates[0].is_cuda());
+    for (size_t k = 0; k < graph.pre.size(); ++k) {
+      EXPECT_LE(relative_error(updates[1].weight_updates[k].cpu(), updates[0].weight_updates[k]),
+                1e-9)
+          << method << " projection " << k;
+    }
+  }
+  std::vector<at::Tensor> weights;
+  for (const auto& w : gpu.weights) weights.push_back(w.clone().requires_grad_(true));
+  const auto output = graph_circuit(gpu.input, weights, gpu.biases, graph,
+                                    RelaxationOptions("anderson").tol(1e-13));
+  (gpu.target - output).pow(2).sum().backward();
+  for (const auto& w : weights) {
+    ASSERT_TRUE(w.grad().defined());
+    EXPECT_TRUE(w.grad().is_cuda());
+    EXPECT_TRUE(at::isfinite(w.grad()).all().item<bool>());
+  }
 }
 
 TEST(Cuda, MixingCpuAndCudaTensorsIsRefused) {
