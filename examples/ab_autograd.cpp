@@ -6,6 +6,7 @@
 #include "common/fashion_mnist.h"
 #include "common/gnuplot.h"
 
+#include <eiprop/analysis/ei_balance.h>
 #include <eiprop/eiprop.h>
 
 #include <CLI/CLI.hpp>
@@ -241,6 +242,30 @@ int main(int argc, char** argv) {
     fmt::print("step time: rule {:.3f} ms, autograd {:.3f} ms (ratio {:.2f}); total {:.1f} s\n",
                rule_ms_total / epochs, autograd_ms_total / epochs,
                rule_ms_total / autograd_ms_total, total_seconds);
+
+    // E/I balance of the rule-trained circuit at equilibrium on (up to) 1000 test images.
+    {
+      torch::NoGradGuard no_grad;
+      const auto x = test.images.narrow(0, 0, std::min<int64_t>(1000, test.images.size(0)))
+                         .to(dtype);
+      std::vector<torch::Tensor> weights;
+      for (const auto& w : rule.model->weights()) weights.push_back(w.detach());
+      std::vector<c10::optional<torch::Tensor>> biases;
+      for (const auto& b : rule.model->biases()) {
+        biases.push_back(b.has_value() ? c10::optional<torch::Tensor>(b->detach()) : c10::nullopt);
+      }
+      const auto activations = rule.model->activations();
+      const auto equilibrium = eiprop::ei_equilibrium(x, weights, biases, activations);
+      std::vector<torch::Tensor> rates{x};
+      rates.insert(rates.end(), equilibrium.rates.begin(), equilibrium.rates.end());
+      for (const auto& b : eiprop::analysis::ei_balance(
+               rates, weights, eiprop::analysis::layered_graph(activations))) {
+        fmt::print("E/I balance, population {} (rule): mean E {:.4f}, mean I {:.4f}, I/E {:.4f}, "
+                   "balance index {:.4f}\n",
+                   b.population, b.mean_excitatory, b.mean_inhibitory, b.ratio_of_means,
+                   b.mean_balance_index);
+      }
+    }
 
     std::ofstream(out_dir + "/summary.json")
         << fmt::format(
