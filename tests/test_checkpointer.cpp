@@ -289,12 +289,13 @@ TEST(Checkpointer, SigkillDuringSavesNeverLeavesAWrongCheckpoint) {
   for (int round = 0; round < rounds; ++round) {
     const pid_t child = spawn({kTrainer, "save-loop", directory});
     // Program start-up takes seconds on a loaded machine: wait until the child is saving (its
-    // first temporary file appears), then kill it at a random moment of the save loop.
+    // first temporary file appears), then kill it at once (even rounds: inside that save) or at
+    // a random moment of the save loop (odd rounds).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
     while (!has_temporary(directory) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
+    if (round % 2 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(random)));
     ASSERT_EQ(::kill(child, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
