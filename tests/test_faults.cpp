@@ -159,6 +159,24 @@ TEST(Faults, PlasticityOperatorsRefuseNonFiniteUpdates) {
                {"eiprop::graph_plasticity", "weight_updates[0] (projection 0) would hold NaN or Inf"});
 }
 
+// Found by the fuzz target (tests/fuzz/findings/plasticity_rule_lr_overflows_float32): a finite
+// lr whose scale overflows float32 is refused with the op's name, not a foreign exception.
+TEST(Faults, LearningRateOverflowingFloat32IsRefused) {
+  torch::manual_seed(2);
+  BalancedMLP mlp(BalancedMLPOptions({3, 3, 1}));
+  const auto before = snapshot(*mlp);
+  PlasticityRule rule(mlp, 1e300);
+  expect_error([&] { rule.step(torch::randn({5, 3}), torch::randn({5, 1})); },
+               {"eiprop::PlasticityRule", "overflows the dtype Float"});
+  expect_bitwise_unchanged(*mlp, before);
+  const auto circuit = make_circuit({4, 5, 3}, 6, {"tanh", "identity"}, true, at::kFloat, 1);
+  const auto equilibrium =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  expect_error([&] { plasticity(circuit.input, equilibrium.rates, equilibrium.drives,
+                                equilibrium.rates, circuit.activations, 1e300); },
+               {"eiprop::plasticity", "overflows the dtype Float"});
+}
+
 TEST(Faults, NonContiguousTensorsAreAcceptedWithTheSameResult) {
   const auto circuit = small_circuit();
   const auto expected =

@@ -91,6 +91,7 @@ void PlasticityRule::learn(
   ops::check_converged(kRule, "the credits", layered.options, credits.stats);
 
   const double scale = lr_ / static_cast<double>(batch);
+  ops::check_update_scale(kRule, scale, input.scalar_type());
   for (int64_t l = 0; l < layers; ++l) {
     const auto& delta = credits.balance_credits[l + 1];
     auto weight_target = weight_targets[l];

@@ -39,6 +39,7 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
   check_population_tensors(kOp, "credits", credits, widths, batch, input);
 
   const double scale = lr / static_cast<double>(batch);
+  check_update_scale(kOp, scale, input.scalar_type());
   std::vector<at::Tensor> balance_credits;
   std::vector<at::Tensor> bias_updates;
   for (int64_t p = 1; p <= populations; ++p) {

@@ -35,6 +35,7 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
   const auto layer_activations = parse_activations(kOp, activations);
 
   const double scale = lr / static_cast<double>(batch);
+  check_update_scale(kOp, scale, input.scalar_type());
   std::vector<at::Tensor> weight_updates;
   std::vector<at::Tensor> bias_updates;
   for (size_t l = 0; l < drives.size(); ++l) {

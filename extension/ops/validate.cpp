@@ -1,6 +1,7 @@
 #include "ops/validate.h"
 
 #include <cmath>
+#include <limits>
 
 namespace eiprop {
 namespace ops {
@@ -102,6 +103,14 @@ void check_finite_results(const char* op, const char* list, const std::vector<at
     TORCH_CHECK(flag[i], op, ": ", list, "[", i, "] (", entry, " ", i + entry_offset,
                 ") would hold NaN or Inf; refused (", cause, ")");
   }
+}
+
+void check_update_scale(const char* op, double scale, c10::ScalarType dtype) {
+  const double largest = dtype == at::kFloat
+                             ? static_cast<double>(std::numeric_limits<float>::max())
+                             : std::numeric_limits<double>::max();
+  TORCH_CHECK(std::abs(scale) <= largest, op, ": lr / batch = ", scale,
+              " overflows the dtype ", dtype, "; use a smaller lr");
 }
 
 void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,

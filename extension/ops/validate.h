@@ -43,6 +43,10 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
 void check_finite_results(const char* op, const char* list, const std::vector<at::Tensor>& tensors,
                           const char* entry, const char* cause, int64_t entry_offset = 0);
 
+// lr / batch must be representable in the tensors' dtype (1e300 is finite in double, not in
+// float32).
+void check_update_scale(const char* op, double scale, c10::ScalarType dtype);
+
 // A layered chain's weights: at least one, each [N_{l+1}, N_l] with N_0 = input_width.
 void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
                            const at::Tensor& reference);
