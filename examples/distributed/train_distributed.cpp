@@ -263,7 +263,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cache-dir", settings.cache_dir, "where the decompressed IDX files go")
       ->capture_default_str();
-  app.add_option("--out", settings.out_dir, "output directory (summary.json)")->capture_default_str();
+  app.add_option("--out", settings.out_dir, "output directory (summary.json)")
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // --scaling appends its own
   CLI11_PARSE(app, argc, argv);
 
   try {
