@@ -86,6 +86,12 @@ void expect_gradients(const GraphCircuit& circuit, const RuleUpdates& rule,
   const double batch = static_cast<double>(circuit.input.size(0));
   EXPECT_LE(relative_error(rule.credits.input_credit, -batch * expected.input_grad), tolerance)
       << label << ": input credit";
+  double worst = relative_error(rule.credits.input_credit, -batch * expected.input_grad);
+  for (size_t k = 0; k < expected.weight_grads.size(); ++k) {
+    worst = std::max(worst,
+                     relative_error(rule.updates.weight_updates[k], -kLr * expected.weight_grads[k]));
+  }
+  std::cout << "[ worst relative error ] " << label << ": " << worst << "\n";
 }
 
 TEST(GraphOps, ChainGivesTheLayeredOperatorsNumbers) {
