@@ -1,5 +1,7 @@
 #include "eiprop/reference.h"
 
+#include "solvers/options.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -100,9 +102,12 @@ UnrolledEquilibrium autograd_equilibrium(const at::Tensor& input,
                                          const std::vector<c10::optional<at::Tensor>>& biases,
                                          const Graph& graph, const RelaxationOptions& options) {
   const double dt = options.method() == "euler" ? options.dt() : 1.0;
-  const int64_t max_iters = options.max_iters() > 0 ? options.max_iters() : 10000;
-  const double tol = options.tol() > 0 ? options.tol()
-                                       : (input.scalar_type() == at::kDouble ? 1e-12 : 1e-6);
+  solvers::SolverOptions limits;
+  limits.max_iters = options.max_iters();
+  limits.tol = options.tol();
+  limits = solvers::resolve_defaults(limits, input.scalar_type());  // the operators' defaults
+  const int64_t max_iters = limits.max_iters;
+  const double tol = limits.tol;
   auto rates = resting_state(input, weights, graph);
   UnrolledEquilibrium result;
   for (int64_t iteration = 1; iteration <= max_iters; ++iteration) {
