@@ -1,5 +1,7 @@
 #include "solvers/residual.h"
 
+#include <cmath>
+
 
 namespace eiprop {
 namespace solvers {
@@ -27,9 +29,17 @@ Residual measure_residual(const std::vector<at::Tensor>& targets,
 
 int64_t first_nonfinite_population(const std::vector<at::Tensor>& tensors, int64_t first,
                                    bool from_output) {
+  const auto last = static_cast<int64_t>(tensors.size()) - 1;
+  // Fast path, one pass per tensor and no temporaries: a sum is finite only if every entry is.
+  // A non-finite sum (a NaN or Inf, or a float32 overflow) falls through to the exact search.
+  std::vector<at::Tensor> sums;
+  for (int64_t p = from_output ? 1 : first; p <= last; ++p) {
+    if (tensors[p].defined()) sums.push_back(tensors[p].sum().to(at::kDouble));
+  }
+  if (sums.empty() || std::isfinite(at::stack(sums).sum().item<double>())) return -1;
+
   std::vector<int64_t> populations;
   std::vector<at::Tensor> finite;
-  const auto last = static_cast<int64_t>(tensors.size()) - 1;
   for (int64_t i = 0; i <= last - (from_output ? 1 : first); ++i) {
     const int64_t p = from_output ? last - i : first + i;
     if (!tensors[p].defined()) continue;
