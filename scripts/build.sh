@@ -5,12 +5,7 @@
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
 
-if [ "$EIPROP_TORCH" = pip ]; then
-  prefix=$("$EIPROP_PYTHON" -c \
-    'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))')
-else
-  prefix=/usr
-fi
+prefix=$(torch_prefix)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$EIPROP_BUILD/CMakeCache.txt" ]; then

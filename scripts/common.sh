@@ -28,3 +28,15 @@ parse_torch_flag() {
     EIPROP_PYTHON=/usr/bin/python3
   fi
 }
+
+# CMAKE_PREFIX_PATH for the chosen LibTorch (after parse_torch_flag). PyPI's torch needs both its
+# cmake prefix and its package directory, so that Debian's libtorch-dev (if installed) is not
+# picked instead.
+torch_prefix() {
+  if [ "$EIPROP_TORCH" = pip ]; then
+    "$EIPROP_PYTHON" -c \
+      'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))'
+  else
+    echo /usr
+  fi
+}

@@ -21,12 +21,7 @@ done
 "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 
 build="$EIPROP_BUILD-fuzz"
-if [ "$EIPROP_TORCH" = pip ]; then
-  prefix=$("$EIPROP_PYTHON" -c \
-    'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))')
-else
-  prefix=/usr
-fi
+prefix=$(torch_prefix)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 cmake -S "$EIPROP_ROOT" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -11,12 +11,7 @@ parse_torch_flag "$@"
 "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 
 build="$EIPROP_BUILD-asan"
-if [ "$EIPROP_TORCH" = pip ]; then
-  prefix=$("$EIPROP_PYTHON" -c \
-    'import os, torch; print(torch.utils.cmake_prefix_path + ";" + os.path.dirname(torch.__file__))')
-else
-  prefix=/usr
-fi
+prefix=$(torch_prefix)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$build/CMakeCache.txt" ]; then
