@@ -3,17 +3,10 @@
 
 #include "ops/signatures.h"
 
-#include <ATen/core/dispatch/Dispatcher.h>
+#include "api/dispatch.h"
 
 namespace eiprop {
-namespace {
-
-template <typename Signature>
-c10::TypedOperatorHandle<Signature> find_op(const char* name) {
-  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
-}
-
-}  // namespace
+using api::find_op;
 
 GraphEquilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                                    const std::vector<c10::optional<at::Tensor>>& biases,
