@@ -63,6 +63,33 @@ torch::Tensor train_step(Side& side, const torch::Tensor& x, const torch::Tensor
   return logits;
 }
 
+// FNV-1a over the bytes of every parameter: equal fingerprints mean bitwise-equal weights (how
+// the resumption test compares an interrupted and resumed run with an uninterrupted one).
+std::string fingerprint(const torch::nn::Module& model) {
+  uint64_t hash = 14695981039346656037ULL;
+  for (const auto& parameter : model.parameters()) {
+    const auto values = parameter.detach().contiguous().cpu();
+    const auto* bytes = static_cast<const uint8_t*>(values.data_ptr());
+    for (size_t i = 0; i < values.nbytes(); ++i) {
+      hash = (hash ^ bytes[i]) * 1099511628211ULL;
+    }
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+// Drops the rows of a CSV written after a checkpoint (first column >= limit), so a resumed run
+// appends to what the interrupted run had written up to its checkpoint.
+void keep_rows_before(const std::string& path, int64_t limit) {
+  std::ifstream in(path);
+  std::string header, line, kept;
+  std::getline(in, header);
+  while (std::getline(in, line)) {
+    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) < limit) kept += line + "\n";
+  }
+  in.close();
+  std::ofstream(path) << header << "\n" << kept;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -81,6 +108,11 @@ int main(int argc, char** argv) {
   std::string data_dir = eiprop::examples::kFashionMnistDir;
   std::string cache_dir = ".cache/fashion-mnist";
   std::string out_dir = "out/ab_autograd";
+  std::string checkpoint_dir;
+  int64_t checkpoint_every = 500;
+  int64_t checkpoint_keep = 3;
+  bool resume = false;
+  int64_t max_steps = 0;
   app.add_option("--hidden", hidden, "hidden widths, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
@@ -106,6 +138,22 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
       ->capture_default_str();
   app.add_option("--out", out_dir, "output directory (CSV, JSON, PNG)")->capture_default_str();
+  app.add_option("--checkpoint-dir", checkpoint_dir,
+                 "save checkpoints (both models, optimizers, RNG, data position) here");
+  app.add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--checkpoint-keep", checkpoint_keep, "checkpoints kept")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_flag("--resume", resume,
+               "continue from the newest valid checkpoint in --checkpoint-dir (bitwise the run "
+               "that was interrupted)");
+  app.add_option("--max-steps", max_steps,
+                 "stop after this many training steps in all, as an interrupted run would (0: "
+                 "train all epochs); --resume continues from the newest checkpoint")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -140,12 +188,6 @@ int main(int argc, char** argv) {
                train.images.size(0), test.images.size(0),
                fmt::streamed(*rule.model), epochs, batch, lr, momentum);
 
-    std::ofstream agreement_csv(out_dir + "/agreement.csv");
-    agreement_csv << "step,layer,relative_error,cosine\n";
-    std::ofstream epochs_csv(out_dir + "/epochs.csv");
-    epochs_csv << "epoch,rule_loss,autograd_loss,rule_train_acc,autograd_train_acc,rule_test_acc,"
-                  "autograd_test_acc,rule_ms_per_step,autograd_ms_per_step\n";
-
     const int64_t n = train.images.size(0);
     const int64_t steps_per_epoch = (n + batch - 1) / batch;
     auto generator = at::make_generator<at::CPUGeneratorImpl>(seed + 1);
@@ -154,15 +196,95 @@ int main(int argc, char** argv) {
     double worst_cosine = 1.0;
     double max_accuracy_gap = 0.0;
     std::vector<std::array<double, 4>> accuracies;  // rule/autograd train, rule/autograd test
-    const auto start_all = Clock::now();
-    for (int epoch = 1; epoch <= epochs; ++epoch) {
-      const auto order = torch::randperm(n, generator, torch::kLong);
-      for (Side* side : {&rule, &reference}) {
-        side->loss_sum = 0.0;
-        side->correct = 0;
-        side->step_seconds = 0.0;
+
+    // Checkpoints: both sides' models and optimizers, the data order's generator as it was when
+    // the epoch's permutation was drawn, and the running statistics; the position is the step.
+    TORCH_CHECK(!resume || !checkpoint_dir.empty(), "--resume needs --checkpoint-dir");
+    std::unique_ptr<eiprop::Checkpointer> checkpoints;
+    torch::Tensor epoch_generator_state;
+    torch::Tensor progress;
+    const auto pack_progress = [&] {
+      const auto last = accuracies.empty() ? std::array<double, 4>{} : accuracies.back();
+      progress = torch::tensor(
+          {rule.loss_sum, static_cast<double>(rule.correct), rule.step_seconds,
+           reference.loss_sum, static_cast<double>(reference.correct), reference.step_seconds,
+           worst_relative_error, worst_cosine, max_accuracy_gap, last[0], last[1], last[2],
+           last[3]},
+          torch::kDouble);
+    };
+    if (!checkpoint_dir.empty()) {
+      checkpoints = std::make_unique<eiprop::Checkpointer>(
+          checkpoint_dir,
+          eiprop::CheckpointerOptions().every(checkpoint_every).keep(checkpoint_keep));
+      checkpoints->track("rule", *rule.model)
+          .track("rule_optimizer", *rule.optimizer)
+          .track("autograd", *reference.model)
+          .track("autograd_optimizer", *reference.optimizer)
+          .track("data_generator_at_epoch_start", epoch_generator_state)
+          .track("progress", progress);
+    }
+    bool resumed = false;
+    if (resume) {
+      if (const auto position = checkpoints->load_latest()) {
+        step = position->step;
+        const auto p = progress.accessor<double, 1>();
+        rule.loss_sum = p[0];
+        rule.correct = static_cast<int64_t>(p[1]);
+        rule.step_seconds = p[2];
+        reference.loss_sum = p[3];
+        reference.correct = static_cast<int64_t>(p[4]);
+        reference.step_seconds = p[5];
+        worst_relative_error = p[6];
+        worst_cosine = p[7];
+        max_accuracy_gap = p[8];
+        if (step >= steps_per_epoch) accuracies.push_back({p[9], p[10], p[11], p[12]});
+        resumed = true;
+        fmt::print("resumed from {} at step {}\n", position->path, step);
+      } else {
+        fmt::print("no checkpoint in {}: starting from step 0\n", checkpoint_dir);
       }
-      for (int64_t s = 0; s < steps_per_epoch; ++s, ++step) {
+    }
+    if (resumed) {
+      keep_rows_before(out_dir + "/agreement.csv", step);
+      keep_rows_before(out_dir + "/epochs.csv", step / steps_per_epoch + 1);
+    }
+    const auto csv_mode = resumed ? std::ios::app : std::ios::out;
+    std::ofstream agreement_csv(out_dir + "/agreement.csv", csv_mode);
+    std::ofstream epochs_csv(out_dir + "/epochs.csv", csv_mode);
+    if (!resumed) {
+      agreement_csv << "step,layer,relative_error,cosine\n";
+      epochs_csv << "epoch,rule_loss,autograd_loss,rule_train_acc,autograd_train_acc,"
+                    "rule_test_acc,autograd_test_acc,rule_ms_per_step,autograd_ms_per_step\n";
+    }
+
+    const int first_epoch = static_cast<int>(step / steps_per_epoch) + 1;
+    const bool resumed_mid_epoch = resumed && step % steps_per_epoch != 0;
+    if (resumed) {
+      // The generator as it was when the checkpoint's epoch drew its order; at an epoch
+      // boundary that epoch is complete and its draw is repeated to move past it.
+      generator.set_state(epoch_generator_state);
+      if (!resumed_mid_epoch) torch::randperm(n, generator, torch::kLong);
+    }
+    // A checkpoint at step `done`, taken after the epoch's statistics are complete.
+    const auto save_checkpoint = [&](int64_t done) {
+      if (!checkpoints || done % checkpoint_every != 0) return;
+      pack_progress();
+      checkpoints->save(done, done);
+    };
+    const auto start_all = Clock::now();
+    for (int epoch = first_epoch; epoch <= epochs; ++epoch) {
+      const bool resumed_epoch = resumed_mid_epoch && epoch == first_epoch;
+      if (!resumed_epoch) {
+        epoch_generator_state = generator.get_state();
+        for (Side* side : {&rule, &reference}) {
+          side->loss_sum = 0.0;
+          side->correct = 0;
+          side->step_seconds = 0.0;
+        }
+      }
+      const auto order = torch::randperm(n, generator, torch::kLong);
+      for (int64_t s = resumed_epoch ? step % steps_per_epoch : 0; s < steps_per_epoch;
+           ++s, ++step) {
         const auto index = order.narrow(0, s * batch, std::min(batch, n - s * batch));
         const auto x = train.images.index_select(0, index);
         const auto y = train.labels.index_select(0, index);
@@ -186,6 +308,11 @@ int main(int argc, char** argv) {
         }
         train_step(rule, x, y);
         train_step(reference, x, y);
+        if (s + 1 < steps_per_epoch) save_checkpoint(step + 1);  // the epoch's last: below
+        if (max_steps > 0 && step + 1 >= max_steps) {
+          fmt::print(stderr, "\nstopped after step {} (--max-steps)\n", step + 1);
+          return 0;
+        }
         if (s % 50 == 0 || s + 1 == steps_per_epoch) {
           fmt::print(stderr, "\repoch {}/{}  step {:>5}/{}  rule loss {:.4f}  autograd loss {:.4f}",
                      epoch, epochs, s + 1, steps_per_epoch,
@@ -208,6 +335,8 @@ int main(int argc, char** argv) {
                                 epoch_accuracy[1], epoch_accuracy[2], epoch_accuracy[3], rule_ms,
                                 autograd_ms);
       epochs_csv.flush();
+      agreement_csv.flush();
+      save_checkpoint(step);
     }
     agreement_csv.close();
     epochs_csv.close();
@@ -273,9 +402,13 @@ int main(int argc, char** argv) {
                "  \"autograd_test_accuracy\": {:.3f},\n  \"max_test_accuracy_gap_pp\": {:.3f},\n"
                "  \"worst_gradient_relative_error\": {:.6e},\n  \"lowest_gradient_cosine\": {:.15f},\n"
                "  \"rule_ms_per_step\": {:.4f},\n  \"autograd_ms_per_step\": {:.4f},\n"
+               "  \"rule_last_epoch_loss_sum\": {:.17g},\n  \"autograd_last_epoch_loss_sum\": {:.17g},\n"
+               "  \"rule_parameters_fnv1a\": \"{}\",\n  \"autograd_parameters_fnv1a\": \"{}\",\n"
                "  \"seconds\": {:.1f}\n}}\n",
                epochs, n, last[2], last[3], max_accuracy_gap, worst_relative_error, worst_cosine,
-               rule_ms_total / epochs, autograd_ms_total / epochs, total_seconds);
+               rule_ms_total / epochs, autograd_ms_total / epochs, rule.loss_sum,
+               reference.loss_sum, fingerprint(*rule.model), fingerprint(*reference.model),
+               total_seconds);
 
     const std::string figure = out_dir + "/ab_autograd.png";
     const bool plotted = eiprop::examples::run_gnuplot(

@@ -11,6 +11,9 @@ parse_torch_flag "$@"
 "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 
 build="$EIPROP_BUILD-asan"
+# RelWithDebInfo puts the build directory into the debug info, which ccache hashes by default;
+# ignoring it lets a fresh clone (CI) reuse the compile results of another clone.
+export CCACHE_NOHASHDIR=1
 prefix=$(torch_prefix)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
