@@ -18,10 +18,13 @@ bool plot_modularity(const std::string& out_dir, const std::vector<SummaryRow>& 
   std::string plots;
   for (const auto& task : tasks) {
     for (const auto& circuit : circuits) {
-      // Columns: lr, rule mean, sd, autograd mean, sd, null mean, sd, untrained mean.
+      // Columns: lr, rule mean, sd, autograd mean, sd, null mean, sd, untrained mean, simulated
+      // (finite timescale separation) mean, sd, and the simulated circuits' own null mean.
       const std::string data = fmt::format("{}/q_{}_{}_{}.dat", out_dir, name, task, circuit);
       std::ofstream out(data);
-      out << "# lr rule_q rule_sd autograd_q autograd_sd null_q null_sd untrained_q\n";
+      out << "# lr rule_q rule_sd autograd_q autograd_sd null_q null_sd untrained_q simulated_q "
+             "simulated_sd simulated_null_q\n";
+      bool any_simulated = false;
       double untrained = std::nan("");
       for (const auto& row : rows) {
         if (row.task == task && row.circuit == circuit && row.learner == "init") {
@@ -30,30 +33,44 @@ bool plot_modularity(const std::string& out_dir, const std::vector<SummaryRow>& 
       }
       for (const auto& row : rows) {
         if (row.task != task || row.circuit != circuit || row.learner != "rule") continue;
-        const SummaryRow* control = nullptr;
-        for (const auto& other : rows) {
-          if (other.task == task && other.circuit == circuit && other.learner == "autograd" &&
-              other.lr == row.lr) {
-            control = &other;
+        const auto find = [&](const char* learner) -> const SummaryRow* {
+          for (const auto& other : rows) {
+            if (other.task == task && other.circuit == circuit && other.learner == learner &&
+                other.lr == row.lr) {
+              return &other;
+            }
           }
-        }
+          return nullptr;
+        };
+        const SummaryRow* control = find("autograd");
+        const SummaryRow* simulated = find("simulated");
+        any_simulated = any_simulated || simulated != nullptr;
         // The null band pools both learners' shuffles.
-        out << fmt::format("{:.6g} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f}\n", row.lr,
-                           row.q[method].mean, row.q[method].sd,
+        out << fmt::format("{:.6g} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} "
+                           "{:.6f}\n",
+                           row.lr, row.q[method].mean, row.q[method].sd,
                            control ? control->q[method].mean : std::nan(""),
                            control ? control->q[method].sd : std::nan(""),
-                           row.null_q[method].mean, row.null_q[method].sd, untrained);
+                           row.null_q[method].mean, row.null_q[method].sd, untrained,
+                           simulated ? simulated->q[method].mean : std::nan(""),
+                           simulated ? simulated->q[method].sd : std::nan(""),
+                           simulated ? simulated->null_q[method].mean : std::nan(""));
       }
       plots += fmt::format(
           "set title '{} / {}'\n"
           "plot '{}' using 1:($6-$7):($6+$7) with filledcurves fillcolor rgb '#cccccc' "
-          "title 'null model (weights shuffled per projection), mean +- sd', "
+          "title 'null model of the rule circuits (weights shuffled per projection), mean +- sd', "
           "'' using 1:8 with lines dashtype 3 linecolor rgb 'black' title 'untrained', "
           "'' using 1:2:3 with yerrorlines linecolor rgb '#c0392b' pointtype 7 "
           "title 'plasticity rule', "
           "'' using ($1*1.06):4:5 with yerrorlines dashtype 2 linecolor rgb '#2471a3' "
-          "pointtype 6 title 'autograd-SGD'\n",
-          task, circuit, data);
+          "pointtype 6 title 'autograd-SGD'{}\n",
+          task, circuit, data,
+          any_simulated ? ", '' using ($1/1.06):9:10 with yerrorlines dashtype 4 linecolor rgb "
+                          "'#1e8449' pointtype 4 title 'simulator (finite timescales)', "
+                          "'' using 1:11 with lines dashtype 3 linecolor rgb '#1e8449' "
+                          "title 'null model of the simulated circuits, mean'"
+                        : "");
     }
   }
   const std::string figure = fmt::format("{}/community_q_{}.png", out_dir, name);
@@ -64,9 +81,9 @@ bool plot_modularity(const std::string& out_dir, const std::vector<SummaryRow>& 
                   "set multiplot layout {},{} title 'Modularity Q ({}) of trained circuits versus "
                   "learning rate (mean +- sd over seeds)'\n"
                   "set logscale x\nset format x '%.0e'\nset xlabel 'learning rate'\n"
-                  "set ylabel 'Q'\nset key bottom left font ',8'\nset grid\n{}"
+                  "set ylabel 'Q'\nset key below Left reverse font ',8'\nset grid\n{}"
                   "unset multiplot\n",
-                  560 * circuits.size(), 420 * tasks.size(), figure, tasks.size(),
+                  560 * circuits.size(), 520 * tasks.size(), figure, tasks.size(),
                   circuits.size(), name, plots));
 }
 

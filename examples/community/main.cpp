@@ -1,5 +1,7 @@
-// The community study: circuits trained by the plasticity rule and, as the control, by
-// autograd-SGD at the same learning rates, on Fashion-MNIST and on a two-task regression; for
+// The community study: layered and recurrent circuits trained by the plasticity rule and, as the
+// control, by autograd-SGD at the same learning rates, on Fashion-MNIST and on a two-task
+// regression, and on the latter also by the three-timescale simulator (finite timescale
+// separation); for
 // each trained circuit the modularity Q of its |W| graph (Louvain and Leiden), the number of
 // communities, and Q of the same circuit with its weights shuffled within each projection.
 // Writes runs.csv, summary.csv, summary.json and the figures into --out.
@@ -44,7 +46,8 @@ int main(int argc, char** argv) {
       "Community structure (modularity Q) of circuits trained by the plasticity rule versus "
       "the learning rate, with an autograd-SGD control and a weight-shuffle null model"};
   std::vector<std::string> tasks{"fashion", "two_task"};
-  std::vector<std::string> circuits{"layered"};
+  std::vector<std::string> circuits{"layered", "recurrent"};
+  bool simulated = true;
   double lr_min = 1e-3, lr_max = 1.0;
   int lr_count = 6;
   std::vector<double> lrs;
@@ -65,9 +68,24 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->check(CLI::IsMember({"fashion", "two_task"}))
       ->capture_default_str();
-  app.add_option("--circuits", circuits, "circuits: layered")
+  app.add_option("--circuits", circuits,
+                 "circuits: layered (input -> hidden -> output), recurrent (and hidden -> hidden)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"layered"}))
+      ->check(CLI::IsMember({"layered", "recurrent"}))
+      ->capture_default_str();
+  app.add_option("--simulated", simulated,
+                 "also train squared-error tasks with the three-timescale simulator (finite "
+                 "timescale separation)")
+      ->capture_default_str();
+  app.add_option("--tau-c", training.tau_c, "simulator: credit time constant (tau_r = 1)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--presentation", training.presentation,
+                 "simulator: time each batch is presented (tau_r = 1); tau_W = presentation / lr")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--dt", training.dt, "simulator: Euler step (<= tau_c and 1)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str();
   app.add_option("--lr-min", lr_min, "smallest learning rate")->capture_default_str();
   app.add_option("--lr-max", lr_max, "largest learning rate")->capture_default_str();
@@ -134,15 +152,29 @@ int main(int argc, char** argv) {
     }
     std::vector<CircuitKind> circuit_kinds;
     for (const auto& name : circuits) {
-      if (name == "layered") circuit_kinds.push_back(CircuitKind::layered);
+      circuit_kinds.push_back(name == "layered" ? CircuitKind::layered : CircuitKind::recurrent);
     }
-    const int64_t total_runs = static_cast<int64_t>(task_data.size() * circuit_kinds.size()) *
-                               seeds * (1 + 2 * static_cast<int64_t>(lrs.size()));
+    const auto learners_of = [&](const Task& task) {
+      std::vector<Learner> learners{Learner::rule, Learner::autograd};
+      if (simulated && learner_applies(Learner::simulated, task)) {
+        learners.push_back(Learner::simulated);
+      }
+      return learners;
+    };
+    int64_t total_runs = 0;
+    for (const auto& task : task_data) {
+      total_runs += static_cast<int64_t>(circuit_kinds.size()) * seeds *
+                    (1 + static_cast<int64_t>(learners_of(task).size() * lrs.size()));
+    }
     fmt::print("community study: tasks {}, circuits {}, hidden {}, {} epochs, batch {}, "
-               "learning rates {::.3g}, {} seeds, {} null samples: {} circuits to train and "
+               "learning rates {::.3g}, {} seeds, {} null samples{}: {} circuits to train and "
                "analyse\n",
                tasks, circuits, training.hidden, training.epochs, training.batch, lrs, seeds,
-               null_samples, total_runs);
+               null_samples,
+               simulated ? fmt::format(", simulator tau_c {} presentation {} dt {}",
+                                       training.tau_c, training.presentation, training.dt)
+                         : "",
+               total_runs);
 
     std::ofstream runs_csv(out_dir + "/runs.csv");
     write_run_header(runs_csv);
@@ -177,7 +209,7 @@ int main(int argc, char** argv) {
           for (size_t i = 0; i < lrs.size(); ++i) {
             RunRecord rule_run;
             analysis::CircuitConnectivity rule_weights;
-            for (const auto learner : {Learner::rule, Learner::autograd}) {
+            for (const auto learner : learners_of(task)) {
               const auto start = Clock::now();
               const auto trained = train_circuit(task, kind, learner, lrs[i], seed, training);
               if (i == 0 && learner == Learner::rule) {
@@ -209,6 +241,8 @@ int main(int argc, char** argv) {
                 if (learner == Learner::rule) {
                   rule_weights = trained.trained;
                 } else if (!rule_run.diverged && !rule_weights.weights.empty()) {
+                  // Autograd: round-off apart from the rule; simulated: how far finite
+                  // timescale separation ends from it.
                   run.gap_to_rule = relative_distance(trained.trained, rule_weights);
                 }
               }
@@ -244,11 +278,13 @@ int main(int argc, char** argv) {
         "\"epochs\": {}, \"batch\": {}, \"learning_rates\": [{}], \"seeds\": {}, "
         "\"fashion_train\": {}, \"fashion_test\": {}, \"two_task_train\": {}, "
         "\"two_task_inputs_per_task\": {}, \"two_task_outputs_per_task\": {}, "
-        "\"null_samples\": {}, \"seconds\": {:.1f}}}",
+        "\"null_samples\": {}, \"simulated\": {}, \"tau_r\": 1, \"tau_c\": {}, "
+        "\"presentation\": {}, \"dt\": {}, \"seconds\": {:.1f}}}",
         fmt::join(tasks, "\", \""), fmt::join(circuits, "\", \""), training.hidden,
         training.activation, training.epochs, training.batch, fmt::join(lrs, ", "), seeds,
         fashion_train, fashion_test, two_task_train, two_task_inputs, two_task_outputs,
-        null_samples, seconds_since(start_all));
+        null_samples, simulated, training.tau_c, training.presentation, training.dt,
+        seconds_since(start_all));
     std::ofstream summary_json(out_dir + "/summary.json");
     write_summary_json(summary_json, rows, settings);
     summary_json.close();

@@ -94,7 +94,7 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& runs) {
   for (const auto& key : order) {
     SummaryRow row;
     std::tie(row.task, row.circuit, row.learner, row.lr) = key;
-    std::vector<double> score, change;
+    std::vector<double> score, change, gap;
     std::array<std::vector<double>, kMethods.size()> q, communities, null_q, above;
     for (const RunRecord* run : groups[key]) {
       ++row.runs;
@@ -104,6 +104,7 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& runs) {
       }
       score.push_back(run->test_score);
       change.push_back(run->weight_change);
+      if (run->gap_to_rule >= 0) gap.push_back(run->gap_to_rule);
       for (size_t m = 0; m < kMethods.size(); ++m) {
         const auto& measure = run->measures[m];
         q[m].push_back(measure.q);
@@ -116,6 +117,7 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& runs) {
     }
     row.test_score = spread(score);
     row.weight_change = spread(change);
+    row.gap_to_rule = spread(gap);
     for (size_t m = 0; m < kMethods.size(); ++m) {
       row.q[m] = spread(q[m]);
       row.communities[m] = spread(communities[m]);
@@ -129,7 +131,7 @@ std::vector<SummaryRow> summarise(const std::vector<RunRecord>& runs) {
 
 void write_summary_csv(std::ostream& out, const std::vector<SummaryRow>& rows) {
   out << "task,circuit,learner,lr,runs,diverged,test_score_mean,test_score_sd,"
-         "weight_change_mean";
+         "weight_change_mean,gap_to_rule_mean,gap_to_rule_sd";
   for (const auto method : kMethods) {
     const std::string n = analysis::community_method_name(method);
     out << ",q_" << n << "_mean,q_" << n << "_sd,communities_" << n << "_mean,communities_" << n
@@ -138,9 +140,10 @@ void write_summary_csv(std::ostream& out, const std::vector<SummaryRow>& rows) {
   }
   out << "\n";
   for (const auto& row : rows) {
-    out << fmt::format("{},{},{},{:.6g},{},{},{:.6g},{:.6g},{:.6g}", row.task, row.circuit,
-                       row.learner, row.lr, row.runs, row.diverged, row.test_score.mean,
-                       row.test_score.sd, row.weight_change.mean);
+    out << fmt::format("{},{},{},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", row.task,
+                       row.circuit, row.learner, row.lr, row.runs, row.diverged,
+                       row.test_score.mean, row.test_score.sd, row.weight_change.mean,
+                       row.gap_to_rule.mean, row.gap_to_rule.sd);
     for (size_t m = 0; m < kMethods.size(); ++m) {
       out << fmt::format(",{:.6f},{:.6f},{:.3f},{:.3f},{:.6f},{:.6f},{:.6f},{:.6f}",
                          row.q[m].mean, row.q[m].sd, row.communities[m].mean,
@@ -169,9 +172,10 @@ void write_summary_json(std::ostream& out, const std::vector<SummaryRow>& rows,
     const auto& row = rows[r];
     out << fmt::format(
         "    {{\"task\": \"{}\", \"circuit\": \"{}\", \"learner\": \"{}\", \"lr\": {}, "
-        "\"runs\": {}, \"diverged\": {}, \"test_score\": {}, \"weight_change\": {}",
+        "\"runs\": {}, \"diverged\": {}, \"test_score\": {}, \"weight_change\": {}, "
+        "\"gap_to_rule\": {}",
         row.task, row.circuit, row.learner, json_number(row.lr), row.runs, row.diverged,
-        json_spread(row.test_score), json_spread(row.weight_change));
+        json_spread(row.test_score), json_spread(row.weight_change), json_spread(row.gap_to_rule));
     for (size_t m = 0; m < kMethods.size(); ++m) {
       const std::string n = analysis::community_method_name(kMethods[m]);
       out << fmt::format(

@@ -32,7 +32,7 @@ struct RunRecord {
   uint64_t seed = 0;
   double train_loss = 0.0, test_loss = 0.0, test_score = 0.0;
   double weight_change = 0.0;  // ||W - W_0|| / ||W_0|| over all projections
-  double gap_to_rule = -1.0;   // autograd rows: ||W_autograd - W_rule|| / ||W_rule||; else -1
+  double gap_to_rule = -1.0;   // autograd and simulated rows: ||W - W_rule|| / ||W_rule||; else -1
   bool diverged = false;
   std::string failure;
   std::array<CommunityMeasure, kMethods.size()> measures;
@@ -61,7 +61,7 @@ struct SummaryRow {
   std::string task, circuit, learner;
   double lr = 0.0;
   int64_t runs = 0, diverged = 0;
-  Spread test_score, weight_change;
+  Spread test_score, weight_change, gap_to_rule;
   std::array<Spread, kMethods.size()> q, communities, null_q, q_above_null;
 };
 

@@ -1,6 +1,7 @@
 #include "community/training.h"
 
 #include <eiprop/eiprop.h>
+#include <eiprop/simulator.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -18,6 +19,8 @@ struct Network {
   // One learning step on a batch; returns the batch loss before the step.
   std::function<double(const torch::Tensor&, const torch::Tensor&)> step;
   std::function<analysis::CircuitConnectivity()> wiring;
+  // Brings the trained weights into the module wiring and output read (the simulator's copies).
+  std::function<void()> sync = [] {};
 };
 
 analysis::CircuitConnectivity detached(analysis::CircuitConnectivity circuit) {
@@ -25,17 +28,92 @@ analysis::CircuitConnectivity detached(analysis::CircuitConnectivity circuit) {
   return circuit;
 }
 
+// input (0) -> hidden (1) -> output (2), and hidden -> hidden for a recurrent circuit.
+Graph circuit_graph(CircuitKind kind, const TrainingSettings& settings) {
+  Graph graph;
+  graph.pre = {0, 1};
+  graph.post = {1, 2};
+  if (kind == CircuitKind::recurrent) {
+    graph.pre = {0, 1, 1};
+    graph.post = {1, 1, 2};
+  }
+  graph.activations = {settings.activation, "identity"};
+  graph.output = 2;
+  return graph;
+}
+
+// Learning by SGD on the module's gradients: the rule's (credit relaxation) or autograd's.
+Network sgd_network(const Task& task, torch::nn::Module& module,
+                    std::function<torch::Tensor(const torch::Tensor&)> forward, double lr) {
+  Network network;
+  auto optimizer =
+      std::make_shared<torch::optim::SGD>(module.parameters(), torch::optim::SGDOptions(lr));
+  network.step = [forward, optimizer, &task](const torch::Tensor& x, const torch::Tensor& target) {
+    optimizer->zero_grad();
+    const auto loss = task.loss_value(forward(x), target);
+    loss.backward();
+    optimizer->step();
+    return loss.item<double>();
+  };
+  return network;
+}
+
+// The simulator trains copies of a module's initial weights and biases (its parameters); sync
+// copies the trained values back into them, for the wiring and the test (the module's forward:
+// the equilibrium of the trained circuit). The loss is the squared error at the end of each
+// presentation.
+Network simulated_network(std::vector<torch::Tensor> weights,
+                          std::vector<c10::optional<torch::Tensor>> biases, Graph graph, double lr,
+                          const TrainingSettings& settings) {
+  const auto options =
+      SimulatorOptions()
+          .tau_r(1.0)
+          .tau_c(settings.tau_c)
+          .dt(settings.dt)
+          .steps_per_presentation(
+              std::max<int64_t>(1, std::llround(settings.presentation / settings.dt)))
+          .eta(1.0);
+  // One presentation is one SGD step of lr in the separated limit: lr = eta T / tau_W.
+  auto simulator_options = options;
+  simulator_options.tau_W(options.presentation_time() / lr);
+  auto simulator = std::make_shared<Simulator>(weights, biases, std::move(graph), simulator_options);
+  auto batch = std::make_shared<int64_t>(0);
+  Network network;
+  network.step = [simulator, batch](const torch::Tensor& x, const torch::Tensor& target) {
+    if (x.size(0) != *batch) {  // a new batch size (the last, smaller batch): fresh state
+      simulator->reset_state();
+      *batch = x.size(0);
+    }
+    const auto recording = simulator->run(x.unsqueeze(0), target.unsqueeze(0));
+    return recording.loss[-1].item<double>();  // at the end of the presentation
+  };
+  network.sync = [simulator, weights, biases]() {
+    torch::NoGradGuard no_grad;
+    for (size_t k = 0; k < weights.size(); ++k) weights[k].copy_(simulator->weights()[k]);
+    for (size_t p = 0; p < biases.size(); ++p) {
+      if (biases[p].has_value()) biases[p]->copy_(*simulator->biases()[p]);
+    }
+  };
+  return network;
+}
+
 Network layered_network(const Task& task, Learner learner, double lr,
                         const TrainingSettings& settings) {
   BalancedMLP mlp(BalancedMLPOptions({task.inputs, settings.hidden, task.outputs})
                       .activation(settings.activation));
   Network network;
+  if (learner == Learner::simulated) {
+    network = simulated_network(mlp->weights(), mlp->biases(),
+                                circuit_graph(CircuitKind::layered, settings), lr, settings);
+  }
   network.output = [mlp](const torch::Tensor& x) mutable {
     torch::NoGradGuard no_grad;
     return mlp->forward(x);
   };
   network.wiring = [mlp]() { return analysis::layered_connectivity(mlp->weights()); };
-  if (learner == Learner::rule) {
+  if (learner == Learner::simulated) {
+    return network;
+  } else if (learner == Learner::rule) {
     auto rule = std::make_shared<PlasticityRule>(mlp, lr);
     network.step = [rule, &task](const torch::Tensor& x, const torch::Tensor& target) {
       double loss = 0.0;
@@ -47,17 +125,39 @@ Network layered_network(const Task& task, Learner learner, double lr,
     };
   } else {
     mlp->set_learning(Learning::autograd);
-    auto optimizer =
-        std::make_shared<torch::optim::SGD>(mlp->parameters(), torch::optim::SGDOptions(lr));
-    network.step = [mlp, optimizer, &task](const torch::Tensor& x,
-                                           const torch::Tensor& target) mutable {
-      optimizer->zero_grad();
-      const auto loss = task.loss_value(mlp->forward(x), target);
-      loss.backward();
-      optimizer->step();
-      return loss.item<double>();
-    };
+    network.step =
+        sgd_network(task, *mlp, [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); },
+                    lr)
+            .step;
   }
+  return network;
+}
+
+// The rule on a recurrent circuit: graph_circuit's backward is credit relaxation (the exact
+// implicit gradient at the equilibrium), applied by SGD; the control unrolls the iterations.
+Network recurrent_network(const Task& task, Learner learner, double lr,
+                          const TrainingSettings& settings) {
+  const auto graph = circuit_graph(CircuitKind::recurrent, settings);
+  RecurrentCircuit circuit(
+      RecurrentCircuitOptions({task.inputs, settings.hidden, task.outputs}, graph)
+          .learning(learner == Learner::autograd ? Learning::autograd : Learning::credit));
+  auto forward = [circuit](const torch::Tensor& x) mutable { return circuit->forward(x); };
+  Network network =
+      learner == Learner::simulated
+          ? simulated_network(circuit->weights(), circuit->biases(), graph, lr, settings)
+          : sgd_network(task, *circuit, forward, lr);
+  network.output = [forward](const torch::Tensor& x) mutable {
+    torch::NoGradGuard no_grad;
+    return forward(x);
+  };
+  network.wiring = [circuit, graph]() {
+    analysis::CircuitConnectivity wiring;
+    wiring.sizes = circuit->options.widths();
+    wiring.pre = graph.pre;
+    wiring.post = graph.post;
+    wiring.weights = circuit->weights();
+    return wiring;
+  };
   return network;
 }
 
@@ -74,18 +174,35 @@ const char* circuit_kind_name(CircuitKind kind) {
   switch (kind) {
     case CircuitKind::layered:
       return "layered";
+    case CircuitKind::recurrent:
+      return "recurrent";
   }
   return "unknown";
 }
 
 const char* learner_name(Learner learner) {
-  return learner == Learner::rule ? "rule" : "autograd";
+  switch (learner) {
+    case Learner::rule:
+      return "rule";
+    case Learner::autograd:
+      return "autograd";
+    case Learner::simulated:
+      return "simulated";
+  }
+  return "unknown";
+}
+
+bool learner_applies(Learner learner, const Task& task) {
+  return learner != Learner::simulated || task.loss == Loss::squared_error;
 }
 
 TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner, double lr,
                              uint64_t seed, const TrainingSettings& settings) {
   torch::manual_seed(seed);
-  Network network = layered_network(task, learner, lr, settings);
+  TORCH_CHECK(learner_applies(learner, task), "community: the ", learner_name(learner),
+              " learner needs a squared-error task, not ", task.name);
+  Network network = kind == CircuitKind::layered ? layered_network(task, learner, lr, settings)
+                                                 : recurrent_network(task, learner, lr, settings);
   TrainedCircuit result;
   result.initial = detached(network.wiring());
   auto order_generator = at::make_generator<at::CPUGeneratorImpl>(seed + 1000003);
@@ -107,6 +224,7 @@ TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner
       }
       result.train_loss = loss_sum / static_cast<double>(n);
     }
+    network.sync();
     result.trained = detached(network.wiring());
     if (!result.diverged && !finite(result.trained)) {
       result.diverged = true;

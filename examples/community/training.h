@@ -1,5 +1,6 @@
-// Trains one circuit on one task, by the plasticity rule or by autograd-SGD at the same learning
-// rate, and returns its wiring before and after (as a graph of populations and projections).
+// Trains one circuit on one task, by the plasticity rule, by autograd-SGD at the same learning
+// rate, or by the three-timescale simulator (finite timescale separation), and returns its wiring
+// before and after (as a graph of populations and projections).
 #pragma once
 
 #include "community/tasks.h"
@@ -13,13 +14,19 @@ namespace eiprop {
 namespace examples {
 
 enum class CircuitKind {
-  layered,  // input -> hidden -> output
+  layered,    // input -> hidden -> output
+  recurrent,  // input -> hidden -> output, and hidden -> hidden
 };
 const char* circuit_kind_name(CircuitKind kind);
 
 enum class Learner {
   rule,      // eiprop::PlasticityRule: equilibrium, credit relaxation, Hebbian update in place
-  autograd,  // the same circuit with LibTorch autograd and torch::optim::SGD (no momentum)
+  autograd,  // the same circuit with LibTorch autograd and torch::optim::SGD (no momentum);
+             // recurrent circuits: backprop through the unrolled firing iterations
+  // eiprop::Simulator: rates, credits and weights evolve together with finite time constants
+  // (squared-error tasks only); each batch is presented for a time T with tau_W = T / lr, which
+  // is one SGD step of lr per batch only in the limit tau_r, tau_c << T.
+  simulated,
 };
 const char* learner_name(Learner learner);
 
@@ -28,6 +35,10 @@ struct TrainingSettings {
   std::string activation = "tanh";
   int epochs = 1;
   int64_t batch = 32;
+  // The simulated learner's timescales, in units of tau_r = 1.
+  double tau_c = 1.0;         // credit
+  double presentation = 5.0;  // T, the time each batch is presented
+  double dt = 0.1;            // Euler step
 };
 
 struct TrainedCircuit {
@@ -40,7 +51,10 @@ struct TrainedCircuit {
   std::string failure;      // why, when diverged
 };
 
-// The initial weights depend only on `seed` (same for both learners); so does the batch order.
+// Whether a learner applies to a task (the simulator integrates squared-error imbalances only).
+bool learner_applies(Learner learner, const Task& task);
+
+// The initial weights depend only on `seed` (same for every learner); so does the batch order.
 TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner, double lr,
                              uint64_t seed, const TrainingSettings& settings);
 
