@@ -48,7 +48,8 @@ at::Tensor weight_plasticity(const at::Tensor& balance_credit, const at::Tensor&
 }
 
 at::Tensor bias_plasticity(const at::Tensor& balance_credit, double scale) {
-  return balance_credit.sum(0).mul_(scale);
+  auto update = balance_credit.sum(0);
+  return scale == 1.0 ? update : update.mul_(scale);
 }
 
 std::pair<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,

@@ -112,10 +112,13 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
                                    std::vector<c10::optional<at::Tensor>>(populations),
                                    parse_activations(op.c_str(), activations));
 
+    // Credit is linear in the output imbalance e = -B dLoss/dr_o, and the gradients are minus
+    // the plasticity per unit rate: relaxing the credit of e = grad_output (dLoss/dr_o, without
+    // the minus sign) gives the gradients directly, with no negation pass over any tensor.
+    // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
     const bool input_needs_grad = ctx->needs_input_grad(0);
-    const auto output_error = -grad_outputs[0];
     const auto credits = solvers::relax_credits(circuit, drives, rates,
-                                                ctx->saved_data["output"].toInt(), output_error,
+                                                ctx->saved_data["output"].toInt(), grad_outputs[0],
                                                 options, input_needs_grad);
     check_converged(op.c_str(), "the credits (backward)", options, credits.stats);
 
@@ -124,18 +127,18 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     int64_t present = 0;
     for (int64_t p = 0; p < populations; ++p) present += has_bias[p] ? 1 : 0;
     variable_list grads(1 + projections + present + 2);
-    if (input_needs_grad) grads[0] = credits.credits[0].neg();
+    if (input_needs_grad) grads[0] = credits.credits[0];
     for (int64_t k = 0; k < projections; ++k) {
       if (ctx->needs_input_grad(1 + k)) {
         grads[1 + k] = kernels::weight_plasticity(credits.balance_credits[post[k]],
-                                                  rates[pre[k]], -1.0);
+                                                  rates[pre[k]], 1.0);
       }
     }
     int64_t bias_slot = 1 + projections;
     for (int64_t p = 1; p <= populations; ++p) {
       if (!has_bias[p - 1]) continue;
       if (ctx->needs_input_grad(bias_slot)) {
-        grads[bias_slot] = kernels::bias_plasticity(credits.balance_credits[p], -1.0);
+        grads[bias_slot] = kernels::bias_plasticity(credits.balance_credits[p], 1.0);
       }
       ++bias_slot;
     }
