@@ -65,18 +65,16 @@ Network sgd_network(const Task& task, torch::nn::Module& module,
 Network simulated_network(std::vector<torch::Tensor> weights,
                           std::vector<c10::optional<torch::Tensor>> biases, Graph graph, double lr,
                           const TrainingSettings& settings) {
-  const auto options =
-      SimulatorOptions()
-          .tau_r(1.0)
-          .tau_c(settings.tau_c)
-          .dt(settings.dt)
-          .steps_per_presentation(
-              std::max<int64_t>(1, std::llround(settings.presentation / settings.dt)))
-          .eta(1.0);
+  auto options = SimulatorOptions()
+                     .tau_r(1.0)
+                     .tau_c(settings.tau_c)
+                     .dt(settings.dt)
+                     .steps_per_presentation(std::max<int64_t>(
+                         1, std::llround(settings.presentation / settings.dt)))
+                     .eta(1.0);
   // One presentation is one SGD step of lr in the separated limit: lr = eta T / tau_W.
-  auto simulator_options = options;
-  simulator_options.tau_W(options.presentation_time() / lr);
-  auto simulator = std::make_shared<Simulator>(weights, biases, std::move(graph), simulator_options);
+  options.tau_W(options.presentation_time() / lr);
+  auto simulator = std::make_shared<Simulator>(weights, biases, std::move(graph), options);
   auto batch = std::make_shared<int64_t>(0);
   Network network;
   network.step = [simulator, batch](const torch::Tensor& x, const torch::Tensor& target) {
