@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
           {rule.loss_sum, static_cast<double>(rule.correct), rule.step_seconds,
            reference.loss_sum, static_cast<double>(reference.correct), reference.step_seconds,
            worst_relative_error, worst_cosine, max_accuracy_gap, last[0], last[1], last[2],
-           last[3]},
+           last[3], static_cast<double>(n), static_cast<double>(batch),
+           static_cast<double>(seed)},
           torch::kDouble);
     };
     if (!checkpoint_dir.empty()) {
@@ -227,7 +228,15 @@ int main(int argc, char** argv) {
     if (resume) {
       if (const auto position = checkpoints->load_latest()) {
         step = position->step;
+        TORCH_CHECK(progress.dim() == 1 && progress.size(0) == 16,
+                    "ab_autograd: ", position->path, " is not a checkpoint of this program");
         const auto p = progress.accessor<double, 1>();
+        // The data order and the step position only mean the same thing for the same data.
+        TORCH_CHECK(p[13] == static_cast<double>(n) && p[14] == static_cast<double>(batch) &&
+                        p[15] == static_cast<double>(seed),
+                    "ab_autograd: ", position->path, " was written with ", p[13],
+                    " training images, batch ", p[14], " and seed ", p[15], "; this run has ", n,
+                    ", ", batch, " and ", seed, " (--train-limit, --batch, --seed)");
         rule.loss_sum = p[0];
         rule.correct = static_cast<int64_t>(p[1]);
         rule.step_seconds = p[2];

@@ -10,7 +10,8 @@ set -eu
 binary=$1 work=$2 cache=$3
 rm -rf "$work"
 mkdir -p "$work"
-common="--train-limit 1000 --epochs 2 --batch 64 --agreement-every 3 --cache-dir $cache"
+data="--train-limit 1000 --epochs 2 --agreement-every 3 --cache-dir $cache"
+common="$data --batch 64"
 
 "$binary" $common --out "$work/straight" || exit $?   # 77: dataset missing, ctest skips
 "$binary" $common --out "$work/resumed" --checkpoint-dir "$work/checkpoints" \
@@ -22,6 +23,13 @@ grep -q 'at step 16' "$work/second.log"
 "$binary" $common --out "$work/resumed" --checkpoint-dir "$work/checkpoints" \
   --checkpoint-every 8 --resume | tee "$work/third.log"
 grep -q 'at step 24' "$work/third.log"
+
+# A checkpoint is refused by a run over other data (here another batch size), by name.
+if "$binary" $data --batch 32 --out "$work/other" --checkpoint-dir "$work/checkpoints" --resume \
+    > "$work/other.log" 2>&1; then
+  echo "resuming with another batch size was accepted"; exit 1
+fi
+grep -q 'was written with 1000 training images, batch 64' "$work/other.log"
 
 # Everything but the timings must be identical.
 strip() { grep -v -e '_ms_per_step' -e '"seconds"' "$1"; }
