@@ -229,12 +229,12 @@ int main(int argc, char** argv) {
       if (const auto position = checkpoints->load_latest()) {
         step = position->step;
         TORCH_CHECK(progress.dim() == 1 && progress.size(0) == 16,
-                    "ab_autograd: ", position->path, " is not a checkpoint of this program");
+                    position->path, " is not a checkpoint of this program");
         const auto p = progress.accessor<double, 1>();
         // The data order and the step position only mean the same thing for the same data.
         TORCH_CHECK(p[13] == static_cast<double>(n) && p[14] == static_cast<double>(batch) &&
                         p[15] == static_cast<double>(seed),
-                    "ab_autograd: ", position->path, " was written with ", p[13],
+                    position->path, " was written with ", p[13],
                     " training images, batch ", p[14], " and seed ", p[15], "; this run has ", n,
                     ", ", batch, " and ", seed, " (--train-limit, --batch, --seed)");
         rule.loss_sum = p[0];
