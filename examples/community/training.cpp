@@ -42,20 +42,19 @@ Graph circuit_graph(CircuitKind kind, const TrainingSettings& settings) {
   return graph;
 }
 
-// Learning by SGD on the module's gradients: the rule's (credit relaxation) or autograd's.
-Network sgd_network(const Task& task, torch::nn::Module& module,
-                    std::function<torch::Tensor(const torch::Tensor&)> forward, double lr) {
-  Network network;
+// A learning step by SGD on the module's gradients: the rule's (credit relaxation) or autograd's.
+std::function<double(const torch::Tensor&, const torch::Tensor&)> sgd_step(
+    const Task& task, torch::nn::Module& module,
+    std::function<torch::Tensor(const torch::Tensor&)> forward, double lr) {
   auto optimizer =
       std::make_shared<torch::optim::SGD>(module.parameters(), torch::optim::SGDOptions(lr));
-  network.step = [forward, optimizer, &task](const torch::Tensor& x, const torch::Tensor& target) {
+  return [forward, optimizer, &task](const torch::Tensor& x, const torch::Tensor& target) {
     optimizer->zero_grad();
     const auto loss = task.loss_value(forward(x), target);
     loss.backward();
     optimizer->step();
     return loss.item<double>();
   };
-  return network;
 }
 
 // The simulator trains copies of a module's initial weights and biases (its parameters); sync
@@ -124,9 +123,7 @@ Network layered_network(const Task& task, Learner learner, double lr,
   } else {
     mlp->set_learning(Learning::autograd);
     network.step =
-        sgd_network(task, *mlp, [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); },
-                    lr)
-            .step;
+        sgd_step(task, *mlp, [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); }, lr);
   }
   return network;
 }
@@ -140,10 +137,12 @@ Network recurrent_network(const Task& task, Learner learner, double lr,
       RecurrentCircuitOptions({task.inputs, settings.hidden, task.outputs}, graph)
           .learning(learner == Learner::autograd ? Learning::autograd : Learning::credit));
   auto forward = [circuit](const torch::Tensor& x) mutable { return circuit->forward(x); };
-  Network network =
-      learner == Learner::simulated
-          ? simulated_network(circuit->weights(), circuit->biases(), graph, lr, settings)
-          : sgd_network(task, *circuit, forward, lr);
+  Network network;
+  if (learner == Learner::simulated) {
+    network = simulated_network(circuit->weights(), circuit->biases(), graph, lr, settings);
+  } else {
+    network.step = sgd_step(task, *circuit, forward, lr);
+  }
   network.output = [forward](const torch::Tensor& x) mutable {
     torch::NoGradGuard no_grad;
     return forward(x);
