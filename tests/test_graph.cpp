@@ -4,6 +4,8 @@
 // of stability; unstable circuits are reported as diverged; the module's two learning modes agree.
 #include "graph_reference.h"
 
+#include <eiprop/analysis/ei_balance.h>
+
 #include <torch/torch.h>
 
 #include <iostream>
@@ -16,15 +18,9 @@ namespace {
 
 constexpr double kLr = 0.05;
 
+// The layered chain 0 -> 1 -> ... -> L as a graph.
 Graph chain(const std::vector<std::string>& activations) {
-  Graph graph;
-  for (int64_t l = 0; l < static_cast<int64_t>(activations.size()); ++l) {
-    graph.pre.push_back(l);
-    graph.post.push_back(l + 1);
-  }
-  graph.activations = activations;
-  graph.output = static_cast<int64_t>(activations.size());
-  return graph;
+  return analysis::layered_graph(activations);
 }
 
 // 0 -> 1, 0 -> 2, 1 -> 2, 1 -> 3, 2 -> 3: skip connections, population 2 at depth 2.
