@@ -8,7 +8,8 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cstdio>
 #include <fstream>

@@ -5,7 +5,8 @@
 #include "support/recurrent_comparison.h"
 
 #include <CLI/CLI.hpp>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <fstream>
 #include <iostream>

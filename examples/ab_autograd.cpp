@@ -17,6 +17,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
 
 namespace {
 

@@ -10,7 +10,11 @@
 //     step, so that a test can check any checkpoint it finds.
 #include <eiprop/eiprop.h>
 
-#include <torch/torch.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cstdio>
 #include <cstdlib>

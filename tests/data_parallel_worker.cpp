@@ -14,6 +14,7 @@
 #include <iostream>
 #include <thread>
 #include <unistd.h>
+#include <torch/serialize.h>
 
 int main(int argc, char** argv) {
   CLI::App app{"one rank of eiprop's data-parallel tests"};

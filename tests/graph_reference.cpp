@@ -1,4 +1,5 @@
 #include "graph_reference.h"
+#include <torch/autograd.h>
 
 namespace eiprop {
 namespace testing {

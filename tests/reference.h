@@ -4,7 +4,8 @@
 
 #include <eiprop/eiprop.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <functional>
 #include <string>

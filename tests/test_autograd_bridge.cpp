@@ -2,6 +2,9 @@
 // autograd's through the same network for several losses, also when the circuit's input comes
 // from layers trained by autograd (float64, <= 1e-10 relative).
 #include "reference.h"
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/linear.h>
 
 namespace eiprop {
 namespace testing {

@@ -13,6 +13,9 @@
 #include <fstream>
 #include <random>
 #include <thread>
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
 
 extern char** environ;
 

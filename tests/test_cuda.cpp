@@ -1,6 +1,9 @@
 // The same equivalence with autograd on CUDA tensors, float64 and float32, every activation and
 // method. Skips where LibTorch sees no CUDA device.
 #include "graph_reference.h"
+#include <torch/autograd.h>
+#include <torch/cuda.h>
+#include <torch/nn/functional/loss.h>
 
 namespace eiprop {
 namespace testing {

@@ -19,6 +19,7 @@
 
 #include <dirent.h>
 #include <unistd.h>
+#include <torch/serialize.h>
 
 namespace eiprop {
 namespace testing {

@@ -4,7 +4,10 @@
 // and zero-size tensors are accepted with the documented result; unsupported dtypes are refused.
 #include "graph_reference.h"
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <limits>
 

@@ -6,7 +6,9 @@
 
 #include <eiprop/analysis/ei_balance.h>
 
-#include <torch/torch.h>
+#include <torch/optim/sgd.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <iostream>
 #include <limits>

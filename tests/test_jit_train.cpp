@@ -4,6 +4,8 @@
 #include "reference.h"
 
 #include <torch/script.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
 
 namespace eiprop {
 namespace testing {

@@ -3,6 +3,18 @@
 #include "reference.h"
 
 #include <cstdio>
+#include <torch/autograd.h>
+#include <torch/nn/functional/embedding.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
+#include <torch/optim/optimizer.h>
+#include <torch/optim/sgd.h>
+#include <torch/serialize.h>
 
 namespace eiprop {
 namespace testing {

@@ -7,6 +7,8 @@
 #include "reference.h"
 
 #include <thread>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
 
 namespace eiprop {
 namespace testing {

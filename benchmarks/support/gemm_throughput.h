@@ -3,7 +3,8 @@
 
 #include "support/layered_shape.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <vector>
 

@@ -1,7 +1,8 @@
 // What a benchmark ran on, for its report.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <string>
 

@@ -6,6 +6,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <torch/autograd.h>
 
 namespace eiprop {
 namespace bench {

@@ -6,7 +6,8 @@
 
 #include "support/timing.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <string>
 #include <vector>

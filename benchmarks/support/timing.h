@@ -1,7 +1,9 @@
 // Wall-clock timing that covers queued device work, and the statistics the benchmarks report.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/cuda.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <functional>
 #include <string>

@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/optim/sgd.h>
 
 namespace eiprop {
 namespace bench {

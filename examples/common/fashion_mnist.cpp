@@ -1,5 +1,6 @@
 #include "fashion_mnist.h"
 
+#include <torch/data/datasets/mnist.h>
 #include <zlib.h>
 
 #include <filesystem>

@@ -2,7 +2,8 @@
 // dataset reader after a one-time decompression of the IDX files into a cache directory.
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <stdexcept>
 #include <string>

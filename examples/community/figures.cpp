@@ -3,7 +3,8 @@
 #include "common/gnuplot.h"
 
 #include <fmt/format.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <fstream>
 #include <numeric>

@@ -3,6 +3,7 @@
 #include "common/fashion_mnist.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/functional/loss.h>
 
 namespace eiprop {
 namespace examples {

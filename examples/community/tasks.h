@@ -3,7 +3,8 @@
 // mappings, each from its own half of the input to its own half of the output).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cstdint>
 #include <string>

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <torch/nn/module.h>
+#include <torch/optim/sgd.h>
 
 namespace eiprop {
 namespace examples {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <torch/optim/sgd.h>
 
 namespace eiprop {
 namespace examples {

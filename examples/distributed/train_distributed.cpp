@@ -27,6 +27,8 @@
 #include <sstream>
 #include <thread>
 #include <unistd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/optim/sgd.h>
 
 namespace {
 

@@ -1,6 +1,7 @@
 #include "eiprop/dale.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 namespace eiprop {
 namespace {

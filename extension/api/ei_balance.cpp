@@ -2,7 +2,8 @@
 
 #include "eiprop/ops.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <limits>
 

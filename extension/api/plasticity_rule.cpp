@@ -5,7 +5,8 @@
 #include "solvers/credit.h"
 #include "solvers/firing.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cmath>
 

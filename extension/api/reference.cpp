@@ -2,7 +2,10 @@
 
 #include "solvers/options.h"
 
-#include <torch/torch.h>
+#include <torch/autograd.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <algorithm>
 #include <limits>

@@ -6,7 +6,8 @@
 #include "ops/graph.h"
 #include "ops/validate.h"
 
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <fstream>

@@ -12,7 +12,8 @@
 #include <eiprop/eiprop.h>
 
 #include <fuzzer/FuzzedDataProvider.h>
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,8 +22,6 @@
 #include <sstream>
 
 namespace {
-
-namespace F = torch::nn::functional;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
