@@ -42,7 +42,7 @@ test_rc=1
 if [ $build_rc -eq 0 ]; then
   (cd "$build" && ctest --output-on-failure -j 8 --timeout 300) > "$out/ctest.log" 2>&1
   test_rc=$?
-  (cd "$build" && ./tests/test_cuda --gtest_brief=0) > "$out/cuda_tests.log" 2>&1
+  (cd "$build" && ./tests/eiprop_tests --gtest_filter='Cuda*' --gtest_brief=0) > "$out/cuda_tests.log" 2>&1
   for dtype in float32 float64; do
     for method in sweep jacobi; do
       for widths in 784,256,10:64 1024,1024,1024,1024,1024:256 4096,4096,4096:1024; do
