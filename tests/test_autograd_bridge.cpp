@@ -1,6 +1,7 @@
 // eiprop::circuit inside autograd: loss.backward() runs credit relaxation, and the gradients equal
 // autograd's through the same network for several losses, also when the circuit's input comes
 // from layers trained by autograd (float64, <= 1e-10 relative).
+#include "graph_reference.h"
 #include "reference.h"
 #include <torch/autograd.h>
 #include <torch/nn/functional/loss.h>
@@ -109,6 +110,70 @@ TEST(AutogradBridge, NoGradAndInferenceModeRunTheForwardOnly) {
         eiprop::circuit(circuit.input, circuit.weights, circuit.biases, circuit.activations);
     EXPECT_TRUE(at::equal(output, reference.rates.back()));
   }
+}
+
+// Double backward: create_graph=True still gives the first-order gradients (equal to the plain
+// backward's), and differentiating them again raises naming the op, for the layered and the
+// graph operator; nothing returns a silently wrong second derivative.
+TEST(AutogradBridge, DoubleBackwardIsRefusedNamingTheOp) {
+  auto circuit = make_circuit({4, 6, 3}, 5, {"tanh", "identity"}, true, at::kDouble, 8);
+  const auto leaves = leaves_of(circuit);
+  const auto loss = [&] {
+    return eiprop::circuit(circuit.input, circuit.weights, circuit.biases, circuit.activations)
+        .pow(2)
+        .sum();
+  };
+  const auto plain = torch::autograd::grad({loss()}, leaves);
+  const auto first = torch::autograd::grad({loss()}, leaves, {}, /*retain_graph=*/true,
+                                           /*create_graph=*/true);
+  for (size_t i = 0; i < leaves.size(); ++i) {
+    EXPECT_TRUE(at::equal(first[i].detach(), plain[i])) << "leaf " << i;
+    EXPECT_TRUE(first[i].requires_grad()) << "leaf " << i;
+  }
+  expect_error([&] { torch::autograd::grad({first[1].pow(2).sum()}, {circuit.weights[0]}); },
+               {"eiprop::circuit", "double backward is not supported"});
+
+  auto graph = make_graph_circuit(Graph{{0, 1, 1}, {1, 1, 2}, {"tanh", "identity"}, 2},
+                                  {3, 5, 2}, 4, at::kDouble, 9, 0.3);
+  graph.weights[1].requires_grad_(true);
+  const auto output = eiprop::graph_circuit(graph.input, graph.weights, graph.biases, graph.graph);
+  const auto gradient = torch::autograd::grad({output.pow(2).sum()}, {graph.weights[1]}, {},
+                                              /*retain_graph=*/true, /*create_graph=*/true);
+  expect_error([&] { torch::autograd::grad({gradient[0].sum()}, {graph.weights[1]}); },
+               {"eiprop::graph_circuit", "double backward is not supported"});
+}
+
+// The operators without a derivative refuse tensors that require grad (with grad mode on),
+// naming the op and the argument, instead of running through autograd's not-implemented
+// fallback (a warning, or "modified by an inplace operation" under anderson); under NoGradGuard
+// they run as before.
+TEST(AutogradBridge, NonDifferentiableOperatorsRefuseTensorsThatRequireGrad) {
+  auto circuit = make_circuit({4, 6, 3}, 5, {"tanh", "identity"}, true, at::kDouble, 8);
+  const auto equilibrium =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  circuit.weights[1].requires_grad_(true);
+  expect_error([&] { ei_equilibrium(circuit.input, circuit.weights, circuit.biases,
+                                    circuit.activations); },
+               {"eiprop::ei_equilibrium: weights requires grad",
+                "this operator is not differentiable", "eiprop::circuit"});
+  expect_error([&] { credit_relaxation(circuit.target, equilibrium.drives, circuit.weights,
+                                       circuit.activations); },
+               {"eiprop::credit_relaxation: weights requires grad"});
+  expect_error([&] { ei_currents(circuit.input, circuit.weights[0].detach().requires_grad_()); },
+               {"eiprop::ei_currents: weight requires grad"});
+  const Graph graph{{0, 1}, {1, 2}, circuit.activations, 2};
+  expect_error([&] { graph_equilibrium(circuit.input, circuit.weights, circuit.biases, graph,
+                                       RelaxationOptions("anderson")); },
+               {"eiprop::graph_equilibrium: weights requires grad"});
+  auto rates = equilibrium.rates;
+  rates[0] = rates[0].detach().requires_grad_(true);
+  expect_error([&] { plasticity(circuit.input, rates, equilibrium.drives, equilibrium.rates,
+                                circuit.activations, 0.1); },
+               {"eiprop::plasticity: rates requires grad"});
+  torch::NoGradGuard no_grad;
+  const auto again =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  EXPECT_TRUE(at::equal(again.rates.back(), equilibrium.rates.back()));
 }
 
 TEST(AutogradBridge, BadInputIsRefusedWithTheOpName) {

@@ -8,6 +8,8 @@
 #include "solvers/firing.h"
 
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/functions/basic_ops.h>
+#include <torch/csrc/autograd/functions/utils.h>
 
 #include <numeric>
 
@@ -17,6 +19,27 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// The gradients this backward returns are not differentiable again: credit relaxation gives the
+// first derivative only. Under create_graph=True they are returned as outputs of PyTorch's Error
+// node, whose edges lead to everything they depend on (the forward's inputs and grad_output), so
+// the first-order gradients stay usable while any gradient of them, by backward() or by grad()
+// with respect to any of those tensors, raises instead of returning a wrong second derivative.
+variable_list once_differentiable(const std::string& op, const variable_list& grads,
+                                  const variable_list& sources) {
+  torch::autograd::tensor_list values;
+  values.reserve(grads.size());
+  for (const auto& grad : grads) values.push_back(grad.defined() ? grad.detach() : at::Tensor());
+  auto message =
+      op + ": double backward is not supported: its backward (credit relaxation) gives first "
+           "derivatives only, and they cannot be differentiated again (create_graph=True, then a "
+           "gradient of the gradient). For second derivatives use autograd through the plain "
+           "operations (a BalancedMLP or RecurrentCircuit with learning = autograd).";
+  return torch::autograd::wrap_outputs(
+      sources, std::move(values), [&](torch::autograd::edge_list&& next_edges) {
+        return std::make_shared<torch::autograd::Error>(std::move(message), std::move(next_edges));
+      });
+}
 
 struct ForwardProblem {
   kernels::Circuit circuit;
@@ -41,8 +64,9 @@ ForwardProblem parse_forward(const at::Tensor& input, at::TensorList weights,
   auto graph = parse_graph(call.op, input.size(1), input, weights, biases, call.pre, call.post,
                            call.activations);
   check_output_population(call.op, call.output, graph.circuit.populations());
-  const auto options = parse_graph_solver_options(call.op, graph, call.method, call.max_iters,
-                                                  call.tol, call.dt, input.scalar_type());
+  const auto options = parse_graph_solver_options(call.op, graph, Relaxed::rates, call.method,
+                                                  call.max_iters, call.tol, call.dt,
+                                                  input.scalar_type());
   return {std::move(graph.circuit), options};
 }
 
@@ -58,7 +82,8 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     auto equilibrium = solvers::relax_rates(problem.circuit, input, problem.options);
     check_converged(call.op, "the firing rates", problem.options, equilibrium.stats);
 
-    // Saved: input, weights, then per population its rate and drive.
+    // Saved: input, weights, then per population its rate and drive, then the present biases
+    // (read only to connect a double backward's error to them).
     const int64_t populations = problem.circuit.populations();
     std::vector<at::Tensor> saved{input};
     saved.insert(saved.end(), weights.begin(), weights.end());
@@ -66,6 +91,7 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
       saved.push_back(equilibrium.rates[p]);
       saved.push_back(equilibrium.drives[p]);
     }
+    saved.insert(saved.end(), present_biases.begin(), present_biases.end());
     ctx->save_for_backward(saved);
     ctx->saved_data["op"] = std::string(call.op);
     ctx->saved_data["activations"] = c10::List<std::string>(call.activations);
@@ -83,6 +109,27 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto op = ctx->saved_data["op"].toStringRef();
+    if (at::GradMode::is_enabled()) {
+      variable_list grads;
+      {
+        at::NoGradGuard no_grad;
+        grads = credit_gradients(ctx, grad_outputs);
+      }
+      // The forward's inputs (input, weights, present biases) and grad_output.
+      const auto saved = ctx->get_saved_variables();
+      const auto projections = static_cast<int64_t>(ctx->saved_data["pre"].toIntVector().size());
+      const auto populations = static_cast<int64_t>(ctx->saved_data["has_bias"].toBoolList().size());
+      variable_list sources(saved.begin(), saved.begin() + 1 + projections);
+      sources.insert(sources.end(), saved.begin() + 1 + projections + 2 * populations, saved.end());
+      sources.push_back(grad_outputs[0]);
+      return once_differentiable(op, grads, sources);
+    }
+    return credit_gradients(ctx, grad_outputs);
+  }
+
+ private:
+  static variable_list credit_gradients(AutogradContext* ctx, const variable_list& grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const auto has_bias = ctx->saved_data["has_bias"].toBoolList();
     const auto pre = ctx->saved_data["pre"].toIntVector();
