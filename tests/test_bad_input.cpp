@@ -140,6 +140,38 @@ TEST_F(BadInput, EquilibriumDtOutsideUnitInterval) {
   equilibrium_fails({kEquilibrium, "dt must lie in (0, 1]"}, RelaxationOptions("euler").dt(-0.5));
 }
 
+// A dt below the dtype's resolution is refused up front naming dt, not run into a "diverged"
+// with advice about recurrent weights.
+TEST_F(BadInput, EquilibriumDtBelowTheDtypeResolution) {
+  equilibrium_fails({kEquilibrium, "dt=4.94066e-324 is below the resolution of Double",
+                     "lost to round-off"},
+                    RelaxationOptions("euler").dt(5e-324));
+  circuit.input = circuit.input.to(at::kFloat);
+  for (auto& weight : circuit.weights) weight = weight.to(at::kFloat);
+  for (auto& bias : circuit.biases) bias = bias->to(at::kFloat);
+  equilibrium_fails({kEquilibrium, "dt=1e-08 is below the resolution of Float"},
+                    RelaxationOptions("euler").dt(1e-8));
+}
+
+// A float32 tolerance below what float32 resolves, on a chain without recurrent weights: the
+// solve stalls at round-off and says so, naming tol (not "diverged ... recurrent weights").
+TEST_F(BadInput, ToleranceBelowTheDtypeResolutionStallsAtRoundOff) {
+  circuit.input = circuit.input.to(at::kFloat);
+  for (auto& weight : circuit.weights) weight = weight.to(at::kFloat);
+  for (auto& bias : circuit.biases) bias = bias->to(at::kFloat);
+  try {
+    ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations,
+                   RelaxationOptions("euler").dt(0.5).tol(1e-9));
+    ADD_FAILURE() << "expected an error";
+  } catch (const c10::Error& error) {
+    const std::string message = error.what_without_backtrace();
+    EXPECT_NE(message.find("cannot reach tol=1e-09"), std::string::npos) << message;
+    EXPECT_NE(message.find("stalled at round-off"), std::string::npos) << message;
+    EXPECT_EQ(message.find("diverged"), std::string::npos) << message;
+    EXPECT_EQ(message.find("recurrent weights"), std::string::npos) << message;
+  }
+}
+
 TEST_F(BadInput, EquilibriumNegativeMaxIters) {
   equilibrium_fails({kEquilibrium, "max_iters must be >= 0", "-1"},
                     RelaxationOptions("euler").max_iters(-1));

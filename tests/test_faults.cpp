@@ -155,11 +155,69 @@ TEST(Faults, PlasticityOperatorsRefuseNonFiniteUpdates) {
   rates[0][1][1] = kInf;  // layer 0's rate: its own gate and layer 1's presynaptic rate
   expect_error([&] { plasticity(circuit.input, rates, equilibrium.drives, credits.credits,
                                 circuit.activations, 0.1); },
-               {"eiprop::plasticity", "weight_updates[0] (layer 0) would hold NaN or Inf"});
+               {"eiprop::plasticity", "rates[0] (layer 0) holds NaN or Inf; refused"});
   const Graph graph{{0, 1}, {1, 2}, circuit.activations, 2};
   expect_error([&] { graph_plasticity(circuit.input, rates, equilibrium.drives, credits.credits,
                                       graph, 0.1); },
-               {"eiprop::graph_plasticity", "weight_updates[0] (projection 0) would hold NaN or Inf"});
+               {"eiprop::graph_plasticity", "rates[0] (population 1) holds NaN or Inf; refused"});
+}
+
+// NaN or Inf where the op does not read it, or where the result would hide it, is refused naming
+// the argument: a relu layer's drive in the credit relaxations (relu's gate reads NaN as
+// active), the output layer's rates and an identity layer's drives in plasticity (not read),
+// and +inf * 0 in ei_currents.
+TEST(Faults, NonFiniteInputsTheResultWouldHideAreRefusedNamingThem) {
+  const auto circuit = make_circuit({4, 5, 3}, 6, {"relu", "identity"}, true, at::kDouble, 1);
+  const auto equilibrium =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  const auto error = circuit.target - equilibrium.rates.back();
+  const auto credits =
+      credit_relaxation(error, equilibrium.drives, circuit.weights, circuit.activations);
+  const Graph graph{{0, 1}, {1, 2}, circuit.activations, 2};
+  const auto with_nan = [](std::vector<at::Tensor> tensors, size_t entry) {
+    tensors[entry] = tensors[entry].clone();
+    tensors[entry][1][2] = kNaN;
+    return tensors;
+  };
+
+  const auto nan_relu_drive = with_nan(equilibrium.drives, 0);
+  expect_error([&] { credit_relaxation(error, nan_relu_drive, circuit.weights,
+                                       circuit.activations); },
+               {"eiprop::credit_relaxation", "drives[0] (layer 0) holds NaN or Inf; refused"});
+  expect_error([&] { graph_credit_relaxation(error, nan_relu_drive, circuit.weights, graph); },
+               {"eiprop::graph_credit_relaxation",
+                "drives[0] (population 1) holds NaN or Inf; refused"});
+
+  const auto nan_output_rate = with_nan(equilibrium.rates, 1);
+  expect_error([&] { plasticity(circuit.input, nan_output_rate, equilibrium.drives,
+                                credits.credits, circuit.activations, 0.1); },
+               {"eiprop::plasticity", "rates[1] (layer 1) holds NaN or Inf; refused"});
+  expect_error([&] { graph_plasticity(circuit.input, nan_output_rate, equilibrium.drives,
+                                      credits.credits, graph, 0.1); },
+               {"eiprop::graph_plasticity", "rates[1] (population 2) holds NaN or Inf; refused"});
+  const auto nan_identity_drive = with_nan(equilibrium.drives, 1);
+  expect_error([&] { plasticity(circuit.input, equilibrium.rates, nan_identity_drive,
+                                credits.credits, circuit.activations, 0.1); },
+               {"eiprop::plasticity", "drives[1] (layer 1) holds NaN or Inf; refused"});
+
+  auto rates = torch::zeros({2, 3}, at::kDouble);
+  rates[0][1] = kInf;
+  const auto weight = torch::zeros({4, 3}, at::kDouble);
+  expect_error([&] { ei_currents(rates, weight); },
+               {"eiprop::ei_currents", "presynaptic_rates holds NaN or Inf; refused"});
+}
+
+// Updates that overflow the dtype although every input is finite name lr as the cause.
+TEST(Faults, UpdatesThatOverflowTheDtypeNameTheLearningRate) {
+  const auto circuit = make_circuit({4, 5, 3}, 6, {"tanh", "identity"}, true, at::kFloat, 1);
+  const auto equilibrium =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  std::vector<at::Tensor> credits;
+  for (const auto& rate : equilibrium.rates) credits.push_back(torch::full_like(rate, 1e3));
+  expect_error([&] { plasticity(circuit.input, equilibrium.rates, equilibrium.drives, credits,
+                                circuit.activations, 1e38); },
+               {"eiprop::plasticity", "weight_updates[0] (layer 0)",
+                "although every input is finite: the updates overflow Float", "lower lr, now 1e+38"});
 }
 
 // Found by the fuzz target (tests/fuzz/findings/plasticity_rule_lr_overflows_float32): a finite

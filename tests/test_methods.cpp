@@ -2,6 +2,8 @@
 // the iteration counts the theory predicts, and a solve that runs out of iterations is an error.
 #include "reference.h"
 
+#include <eiprop/analysis/ei_balance.h>
+
 namespace eiprop {
 namespace testing {
 namespace {
@@ -76,6 +78,31 @@ TEST(Methods, EulerOutOfIterationsIsAnErrorNotAWrongAnswer) {
                           RelaxationOptions("euler").dt(0.1).max_iters(3));
       },
       {"eiprop::credit_relaxation", "did not converge", "max_iters=3"});
+}
+
+// jacobi and anderson take the exact wavefront on an acyclic circuit: a max_iters below the depth
+// is refused naming it (not exceeded and reported as more iterations than allowed); the depth
+// itself is enough.
+TEST(Methods, MaxItersBelowAnAcyclicCircuitsDepthIsRefused) {
+  const auto circuit = five_layers();
+  for (const std::string method : {"jacobi", "anderson"}) {
+    expect_error([&] { ei_equilibrium(circuit.input, circuit.weights, circuit.biases,
+                                      circuit.activations, RelaxationOptions(method).max_iters(1)); },
+                 {"eiprop::ei_equilibrium", "max_iters=1 is below the circuit's depth 5"});
+    const auto equilibrium = ei_equilibrium(circuit.input, circuit.weights, circuit.biases,
+                                            circuit.activations,
+                                            RelaxationOptions(method).max_iters(5));
+    EXPECT_EQ(equilibrium.iterations, 5) << method;
+    const auto error = circuit.target - equilibrium.rates.back();
+    expect_error([&] { credit_relaxation(error, equilibrium.drives, circuit.weights,
+                                         circuit.activations,
+                                         RelaxationOptions(method).max_iters(4)); },
+                 {"eiprop::credit_relaxation", "max_iters=4 is below the circuit's depth 5"});
+    const Graph graph = analysis::layered_graph(circuit.activations);
+    expect_error([&] { graph_equilibrium(circuit.input, circuit.weights, circuit.biases, graph,
+                                         RelaxationOptions(method).max_iters(2)); },
+                 {"eiprop::graph_equilibrium", "max_iters=2 is below the circuit's depth 5"});
+  }
 }
 
 TEST(Methods, ZeroBatchGivesEmptyEquilibria) {

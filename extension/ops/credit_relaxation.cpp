@@ -36,8 +36,15 @@ std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double> credit_relaxati
   const auto options =
       parse_solver_options(kOp, method, max_iters, tol, dt, output_error.scalar_type());
 
+  // A NaN drive can hide from the credits (relu's gate reads NaN as active).
+  FiniteCheck(kOp)
+      .add("drives", drives, "layer", kNonFiniteInput)
+      .add("weights", weights, "layer", kNonFiniteInput)
+      .run();
   const auto circuit = kernels::Circuit::layered(
       weights.vec(), std::vector<c10::optional<at::Tensor>>(layers), layer_activations);
+  check_wavefront_fits(kOp, "the credits", options, circuit.acyclic(),
+                       static_cast<int64_t>(circuit.credit_waves().size()));
   std::vector<at::Tensor> population_drives{at::Tensor()};
   population_drives.insert(population_drives.end(), drives.begin(), drives.end());
   auto equilibrium = solvers::relax_credits(circuit, population_drives, /*rates=*/{},

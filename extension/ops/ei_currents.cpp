@@ -18,6 +18,11 @@ std::tuple<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rat
   TORCH_CHECK(weight.size(1) == presynaptic_rates.size(1), kOp, ": weight has shape ",
               weight.sizes(), " but presynaptic_rates has ", presynaptic_rates.size(1),
               " neurons; expected [N_post, ", presynaptic_rates.size(1), "]");
+  // inf * 0 would turn into NaN in both currents.
+  FiniteCheck(kOp)
+      .add("presynaptic_rates", presynaptic_rates, kNonFiniteInput)
+      .add("weight", weight, kNonFiniteInput)
+      .run();
   auto currents = kernels::ei_currents(presynaptic_rates, weight);
   return {std::move(currents.first), std::move(currents.second)};
 }

@@ -119,12 +119,17 @@ GraphCircuit parse_graph(const char* op, int64_t input_width, const at::Tensor& 
 }
 
 solvers::SolverOptions parse_graph_solver_options(const char* op, const GraphCircuit& graph,
-                                                  c10::string_view method, int64_t max_iters,
-                                                  double tol, double dt, c10::ScalarType dtype) {
+                                                  Relaxed relaxed, c10::string_view method,
+                                                  int64_t max_iters, double tol, double dt,
+                                                  c10::ScalarType dtype) {
   const auto options = parse_solver_options(op, method, max_iters, tol, dt, dtype);
   TORCH_CHECK(options.method != solvers::Method::sweep || graph.circuit.acyclic(), op,
               ": method 'sweep' needs an acyclic circuit, but this one has a cycle (a recurrent "
               "or self-projection); use 'jacobi', 'euler' or 'anderson'");
+  const auto& waves = relaxed == Relaxed::rates ? graph.circuit.firing_waves()
+                                                : graph.circuit.credit_waves();
+  check_wavefront_fits(op, relaxed == Relaxed::rates ? "the firing rates" : "the credits",
+                       options, graph.circuit.acyclic(), static_cast<int64_t>(waves.size()));
   return options;
 }
 

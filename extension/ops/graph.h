@@ -37,10 +37,15 @@ void check_graph_structure(const char* op, int64_t populations, at::IntArrayRef 
 // "population 3" / "the input population 0".
 std::string population(int64_t p);
 
-// parse_solver_options, refusing sweep on a circuit with a cycle.
+// What a solve relaxes: the firing rates (forward) or the credits.
+enum class Relaxed { rates, credits };
+
+// parse_solver_options, refusing sweep on a circuit with a cycle and a max_iters below an
+// acyclic circuit's depth for the waves of what is relaxed.
 solvers::SolverOptions parse_graph_solver_options(const char* op, const GraphCircuit& graph,
-                                                  c10::string_view method, int64_t max_iters,
-                                                  double tol, double dt, c10::ScalarType dtype);
+                                                  Relaxed relaxed, c10::string_view method,
+                                                  int64_t max_iters, double tol, double dt,
+                                                  c10::ScalarType dtype);
 
 // The population whose imbalance drives credit: 1..P.
 void check_output_population(const char* op, int64_t output, int64_t populations);

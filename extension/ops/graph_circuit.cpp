@@ -22,8 +22,8 @@ at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
   const auto graph =
       parse_graph(kOp, input.size(1), input, weights, biases, pre, post, activations);
   check_output_population(kOp, output, graph.circuit.populations());
-  const auto options = parse_graph_solver_options(kOp, graph, method, max_iters, tol, dt,
-                                                  input.scalar_type());
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
+                                                  tol, dt, input.scalar_type());
   auto equilibrium = solvers::relax_rates(graph.circuit, input, options);
   check_converged(kOp, "the firing rates", options, equilibrium.stats);
   return equilibrium.rates[output];

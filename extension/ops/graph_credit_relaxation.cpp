@@ -25,9 +25,14 @@ std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_cre
   check_population_tensors(kOp, "drives", drives, graph.widths, batch, output_error);
   check_shape(kOp, "output_error", output_error, {batch, graph.widths[output]},
               c10::str("[batch, width of the output population ", output, "]"));
-  const auto options = parse_graph_solver_options(kOp, graph, method, max_iters, tol, dt,
-                                                  output_error.scalar_type());
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::credits, method, max_iters,
+                                                  tol, dt, output_error.scalar_type());
 
+  // A NaN drive can hide from the credits (relu's gate reads NaN as active).
+  FiniteCheck(kOp)
+      .add("drives", drives, "population", kNonFiniteInput, /*entry_offset=*/1)
+      .add("weights", weights, "projection", kNonFiniteInput)
+      .run();
   std::vector<at::Tensor> population_drives{at::Tensor()};
   population_drives.insert(population_drives.end(), drives.begin(), drives.end());
   auto equilibrium = solvers::relax_credits(graph.circuit, population_drives, /*rates=*/{}, output,

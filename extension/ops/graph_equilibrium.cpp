@@ -19,8 +19,8 @@ graph_equilibrium(const at::Tensor& input, at::TensorList weights, const Optiona
   check_matrix(kOp, "input", input, at::Tensor());
   const auto graph =
       parse_graph(kOp, input.size(1), input, weights, biases, pre, post, activations);
-  const auto options = parse_graph_solver_options(kOp, graph, method, max_iters, tol, dt,
-                                                  input.scalar_type());
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
+                                                  tol, dt, input.scalar_type());
   auto equilibrium = solvers::relax_rates(graph.circuit, input, options);
   check_solved(kOp, "the firing rates", options, equilibrium.stats, strict);
   std::vector<at::Tensor> rates(equilibrium.rates.begin() + 1, equilibrium.rates.end());

@@ -54,10 +54,16 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
     weight_updates.push_back(
         kernels::weight_plasticity(balance_credits[post[k] - 1], presynaptic_rate, scale));
   }
-  const char* cause = "check input, rates, drives and credits for NaN/Inf";
-  check_finite_results(kOp, "weight_updates", weight_updates, "projection", cause);
-  check_finite_results(kOp, "bias_updates", bias_updates, "population", cause,
-                       /*entry_offset=*/1);
+  // Every input, also the entries the rule does not read, then the updates.
+  const auto overflow = overflowing_updates(lr, input.scalar_type());
+  FiniteCheck(kOp)
+      .add("input", input, kNonFiniteInput)
+      .add("rates", rates, "population", kNonFiniteInput, /*entry_offset=*/1)
+      .add("drives", drives, "population", kNonFiniteInput, /*entry_offset=*/1)
+      .add("credits", credits, "population", kNonFiniteInput, /*entry_offset=*/1)
+      .add("weight_updates", weight_updates, "projection", overflow)
+      .add("bias_updates", bias_updates, "population", overflow, /*entry_offset=*/1)
+      .run();
   return {std::move(weight_updates), std::move(bias_updates)};
 }
 

@@ -29,9 +29,11 @@ LayeredForward parse_layered_forward(const char* op, const at::Tensor& input,
   }
   auto layer_activations = parse_activations(op, activations);
   const auto options = parse_solver_options(op, method, max_iters, tol, dt, input.scalar_type());
-  return {kernels::Circuit::layered(weights.vec(), std::move(layer_biases),
-                                    std::move(layer_activations)),
-          options};
+  auto circuit = kernels::Circuit::layered(weights.vec(), std::move(layer_biases),
+                                           std::move(layer_activations));
+  check_wavefront_fits(op, "the firing rates", options, circuit.acyclic(),
+                       static_cast<int64_t>(circuit.firing_waves().size()));
+  return {std::move(circuit), options};
 }
 
 }  // namespace ops

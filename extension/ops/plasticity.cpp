@@ -45,9 +45,17 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
     weight_updates.push_back(kernels::weight_plasticity(delta, presynaptic_rate, scale));
     bias_updates.push_back(kernels::bias_plasticity(delta, scale));
   }
-  const char* cause = "check input, rates, drives and credits for NaN/Inf";
-  check_finite_results(kOp, "weight_updates", weight_updates, "layer", cause);
-  check_finite_results(kOp, "bias_updates", bias_updates, "layer", cause);
+  // Every input, also the entries the rule does not read (the output layer's rates, an
+  // identity layer's drives), then the updates.
+  const auto overflow = overflowing_updates(lr, input.scalar_type());
+  FiniteCheck(kOp)
+      .add("input", input, kNonFiniteInput)
+      .add("rates", rates, "layer", kNonFiniteInput)
+      .add("drives", drives, "layer", kNonFiniteInput)
+      .add("credits", credits, "layer", kNonFiniteInput)
+      .add("weight_updates", weight_updates, "layer", overflow)
+      .add("bias_updates", bias_updates, "layer", overflow)
+      .run();
   return {std::move(weight_updates), std::move(bias_updates)};
 }
 

@@ -84,6 +84,10 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
   check_finite(op, "dt", dt);
   TORCH_CHECK(dt > 0 && dt <= 1, op, ": dt must lie in (0, 1] (a fraction of the time constant), got ",
               dt);
+  TORCH_CHECK(dt >= solvers::resolution(dtype), op, ": dt=", dt, " is below the resolution of ",
+              dtype, " (", solvers::resolution(dtype),
+              "): every step x + dt (T(x) - x) would be lost to round-off; use dt in [",
+              solvers::resolution(dtype), ", 1]");
   solvers::SolverOptions options;
   options.method = *parsed;
   options.max_iters = max_iters;
@@ -92,17 +96,36 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
   return solvers::resolve_defaults(options, dtype);
 }
 
-void check_finite_results(const char* op, const char* list, const std::vector<at::Tensor>& tensors,
-                          const char* entry, const char* cause, int64_t entry_offset) {
-  if (tensors.empty()) return;
-  std::vector<at::Tensor> finite;
-  for (const auto& tensor : tensors) finite.push_back(at::isfinite(tensor).all());
-  const auto flags = at::stack(finite).cpu();
-  const bool* flag = flags.data_ptr<bool>();
+FiniteCheck& FiniteCheck::add(const char* name, const at::Tensor& tensor,
+                              const std::string& problem) {
+  names_.emplace_back(name);
+  problems_.push_back(problem);
+  flags_.push_back(at::isfinite(tensor).all());
+  return *this;
+}
+
+FiniteCheck& FiniteCheck::add(const char* list, at::TensorList tensors, const char* entry,
+                              const std::string& problem, int64_t entry_offset) {
   for (size_t i = 0; i < tensors.size(); ++i) {
-    TORCH_CHECK(flag[i], op, ": ", list, "[", i, "] (", entry, " ", i + entry_offset,
-                ") would hold NaN or Inf; refused (", cause, ")");
+    names_.push_back(c10::str(list, "[", i, "] (", entry, " ", i + entry_offset, ")"));
+    problems_.push_back(problem);
+    flags_.push_back(at::isfinite(tensors[i]).all());
   }
+  return *this;
+}
+
+void FiniteCheck::run() const {
+  if (flags_.empty()) return;
+  const auto flags = at::stack(flags_).cpu();
+  const bool* flag = flags.data_ptr<bool>();
+  for (size_t i = 0; i < flags_.size(); ++i) {
+    TORCH_CHECK(flag[i], op_, ": ", names_[i], " ", problems_[i]);
+  }
+}
+
+std::string overflowing_updates(double lr, c10::ScalarType dtype) {
+  return c10::str("would hold NaN or Inf although every input is finite: the updates overflow ",
+                  dtype, "; refused (lower lr, now ", lr, ")");
 }
 
 void check_update_scale(const char* op, double scale, c10::ScalarType dtype) {
@@ -127,6 +150,17 @@ void check_layered_weights(const char* op, at::TensorList weights, int64_t input
   }
 }
 
+void check_wavefront_fits(const char* op, const char* what, const solvers::SolverOptions& options,
+                          bool acyclic, int64_t depth) {
+  const bool wavefront = options.method == solvers::Method::jacobi ||
+                         options.method == solvers::Method::anderson;
+  TORCH_CHECK(!acyclic || !wavefront || options.max_iters >= depth, op, ": max_iters=",
+              options.max_iters, " is below the circuit's depth ", depth, ": on this acyclic circuit "
+              "method '", solvers::method_name(options.method), "' computes ", what,
+              " exactly in ", depth, " synchronous updates (one per wave); give max_iters >= ",
+              depth, " or 0 (the default)");
+}
+
 void check_solved(const char* op, const char* what, const solvers::SolverOptions& options,
                   const solvers::SolverStats& stats, bool strict) {
   TORCH_CHECK(stats.nonfinite_population != 0, op, ": the input (population 0) holds NaN or Inf "
@@ -137,6 +171,11 @@ void check_solved(const char* op, const char* what, const solvers::SolverOptions
               "'; check the input, weights, biases and output error for NaN/Inf, and that the "
               "equilibrium is stable");
   if (!strict) return;
+  TORCH_CHECK(!stats.stalled_at_roundoff, op, ": ", what, " cannot reach tol=", options.tol,
+              ": method '", solvers::method_name(options.method), "' stopped at iteration ",
+              stats.iterations, " because ", stats.divergence,
+              ". The tolerance is below what the dtype resolves; raise tol (0 = the dtype's "
+              "default) or use float64");
   TORCH_CHECK(!stats.diverged, op, ": ", what, " diverged: method '",
               solvers::method_name(options.method), "' stopped at iteration ", stats.iterations,
               " because ", stats.divergence, " (residual ", stats.residual,

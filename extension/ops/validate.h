@@ -38,10 +38,28 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
                                             int64_t max_iters, double tol, double dt,
                                             c10::ScalarType dtype);
 
-// Refuses an op's result list holding NaN or Inf (one device synchronisation), naming the entry:
-// "<list>[i] (<entry> i + entry_offset)".
-void check_finite_results(const char* op, const char* list, const std::vector<at::Tensor>& tensors,
-                          const char* entry, const char* cause, int64_t entry_offset = 0);
+// Checks an op's tensors for NaN and Inf with one device synchronisation for all of them, then
+// raises for the first one (in the order added) that holds any:
+//   "<op>: <list>[i] (<entry> i + entry_offset) <problem>"   ("<op>: <name> <problem>" for one).
+// Inputs go first, so a result is blamed only when every input is finite.
+class FiniteCheck {
+ public:
+  explicit FiniteCheck(const char* op) : op_(op) {}
+  FiniteCheck& add(const char* name, const at::Tensor& tensor, const std::string& problem);
+  FiniteCheck& add(const char* list, at::TensorList tensors, const char* entry,
+                   const std::string& problem, int64_t entry_offset = 0);
+  void run() const;
+
+ private:
+  const char* op_;
+  std::vector<std::string> names_;
+  std::vector<std::string> problems_;
+  std::vector<at::Tensor> flags_;  // isfinite(tensor).all(), on the tensor's device
+};
+
+// What FiniteCheck says of an input, and of an update list computed from finite inputs.
+constexpr const char* kNonFiniteInput = "holds NaN or Inf; refused";
+std::string overflowing_updates(double lr, c10::ScalarType dtype);
 
 // lr / batch must be representable in the tensors' dtype (1e300 is finite in double, not in
 // float32).
@@ -50,6 +68,11 @@ void check_update_scale(const char* op, double scale, c10::ScalarType dtype);
 // A layered chain's weights: at least one, each [N_{l+1}, N_l] with N_0 = input_width.
 void check_layered_weights(const char* op, at::TensorList weights, int64_t input_width,
                            const at::Tensor& reference);
+
+// On an acyclic circuit jacobi and anderson take the exact wavefront, one synchronous update per
+// wave (`depth` of them): a max_iters below the depth is refused instead of being exceeded.
+void check_wavefront_fits(const char* op, const char* what, const solvers::SolverOptions& options,
+                          bool acyclic, int64_t depth);
 
 // Raises when a solve produced non-finite values (naming the population), and, when strict, when
 // it diverged or ran out of iterations. Non-strict callers report the stats' converged flag.

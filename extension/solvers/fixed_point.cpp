@@ -178,8 +178,15 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
       best_iteration = iteration;
     } else if (iteration - best_iteration >= kStallIterations) {
       stats.diverged = true;
-      stats.divergence = c10::str("neither its residual nor its step improved for ",
-                                  kStallIterations, " iterations (best residual ", best, ")");
+      const double eps = resolution(state[1].scalar_type());
+      stats.stalled_at_roundoff =
+          options.tol < kRoundOffTolerance * eps && best <= kRoundOffResidual * eps;
+      stats.divergence =
+          stats.stalled_at_roundoff
+              ? c10::str("its residual stalled at round-off (best residual ", best, ", the dtype ",
+                         state[1].scalar_type(), " resolves about ", eps, ")")
+              : c10::str("neither its residual nor its step improved for ", kStallIterations,
+                         " iterations (best residual ", best, ")");
       break;
     }
     if (iteration == options.max_iters) break;

@@ -1,5 +1,7 @@
 #include "solvers/options.h"
 
+#include <limits>
+
 namespace eiprop {
 namespace solvers {
 
@@ -22,6 +24,11 @@ const char* method_name(Method method) {
 }
 
 const char* method_choices() { return "sweep, jacobi, euler, anderson"; }
+
+double resolution(c10::ScalarType dtype) {
+  return dtype == c10::ScalarType::Double ? std::numeric_limits<double>::epsilon()
+                                          : static_cast<double>(std::numeric_limits<float>::epsilon());
+}
 
 SolverOptions resolve_defaults(SolverOptions options, c10::ScalarType dtype) {
   if (options.max_iters == 0) options.max_iters = kDefaultMaxIters;

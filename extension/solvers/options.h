@@ -42,6 +42,14 @@ constexpr int64_t kAndersonMemory = 5;
 constexpr int64_t kStallIterations = 200;
 constexpr double kBlowUpFactor = 1e8;
 
+// The dtype's resolution (machine epsilon): 1.2e-7 for float32, 2.2e-16 for float64. A relative
+// residual stalls within a small multiple of it.
+double resolution(c10::ScalarType dtype);
+// A solve that stalls with tol below kRoundOffTolerance resolutions and its best residual within
+// kRoundOffResidual resolutions has stalled at round-off, not diverged.
+constexpr double kRoundOffTolerance = 10.0;
+constexpr double kRoundOffResidual = 1000.0;
+
 // Replaces 0 by the documented defaults for this dtype.
 SolverOptions resolve_defaults(SolverOptions options, c10::ScalarType dtype);
 
@@ -53,6 +61,9 @@ struct SolverStats {
   // which (empty otherwise).
   bool diverged = false;
   std::string divergence;
+  // Stalled at round-off: the residual stopped improving at the dtype's resolution while tol
+  // asks for less than it resolves (not a divergence of the dynamics).
+  bool stalled_at_roundoff = false;
   // The population (1..P) whose state first became non-finite, or -1.
   int64_t nonfinite_population = -1;
   // Estimated contraction factor of the iteration (geometric mean ratio of successive absolute
