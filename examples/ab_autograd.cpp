@@ -3,6 +3,7 @@
 // and once by LibTorch autograd, each with its own SGD-with-momentum optimizer. Per step and layer
 // it records how the rule's gradient agrees with autograd's on the rule model's own weights; per
 // epoch loss, train/test accuracy and step time of both. Writes CSV, JSON and a PNG figure.
+#include "common/command_line.h"
 #include "common/fashion_mnist.h"
 #include "common/gnuplot.h"
 
@@ -11,6 +12,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
+#include <fmt/ranges.h>
 #include <fmt/ostream.h>
 
 #include <chrono>
@@ -119,15 +121,16 @@ int main(int argc, char** argv) {
   int64_t max_steps = 0;
   app.add_option("--hidden", hidden, "hidden widths, comma-separated")
       ->delimiter(',')
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(eiprop::examples::positive());
   app.add_option("--activation", activation, "hidden activation")->capture_default_str();
   app.add_option("--method", method, "relaxation method: sweep, jacobi, euler")
       ->capture_default_str();
   app.add_option("--dtype", dtype_name, "float32 or float64")
       ->capture_default_str()
       ->check(CLI::IsMember({"float32", "float64"}));
-  app.add_option("--epochs", epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--epochs", epochs, "epochs")->capture_default_str()->check(eiprop::examples::positive());
+  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--lr", lr, "SGD learning rate")->capture_default_str();
   app.add_option("--momentum", momentum, "SGD momentum")->capture_default_str();
   app.add_option("--train-limit", train_limit, "use only the first N training images (0: all)")
@@ -135,7 +138,7 @@ int main(int argc, char** argv) {
   app.add_option("--agreement-every", agreement_every,
                  "compare the rule's gradient with autograd's every N steps")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--seed", seed, "random seed")->capture_default_str();
   app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
       ->capture_default_str();
@@ -146,10 +149,10 @@ int main(int argc, char** argv) {
                  "save checkpoints (both models, optimizers, RNG, data position) here");
   app.add_option("--checkpoint-every", checkpoint_every, "steps between checkpoints")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--checkpoint-keep", checkpoint_keep, "checkpoints kept")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_flag("--resume", resume,
                "continue from the newest valid checkpoint in --checkpoint-dir (bitwise the run "
                "that was interrupted)");
@@ -157,8 +160,10 @@ int main(int argc, char** argv) {
                  "stop after this many training steps in all, as an interrupted run would (0: "
                  "train all epochs); --resume continues from the newest checkpoint")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  CLI11_PARSE(app, argc, argv);
+      ->check(eiprop::examples::non_negative());
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
 
   try {
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
@@ -218,9 +223,22 @@ int main(int argc, char** argv) {
           torch::kDouble);
     };
     if (!checkpoint_dir.empty()) {
+      // A checkpoint is only valid for the network, training and data it was written with.
+      const eiprop::CheckpointConfiguration configuration{
+          {"--hidden", fmt::format("{}", fmt::join(hidden, ","))},
+          {"--activation", activation},
+          {"--method", method},
+          {"--dtype", dtype_name},
+          {"--lr", fmt::format("{}", lr)},
+          {"--momentum", fmt::format("{}", momentum)},
+          {"--batch", std::to_string(batch)},
+          {"--seed", std::to_string(seed)},
+          {"training images (--train-limit)", std::to_string(n)}};
       checkpoints = std::make_unique<eiprop::Checkpointer>(
-          checkpoint_dir,
-          eiprop::CheckpointerOptions().every(checkpoint_every).keep(checkpoint_keep));
+          checkpoint_dir, eiprop::CheckpointerOptions()
+                              .every(checkpoint_every)
+                              .keep(checkpoint_keep)
+                              .configuration(configuration));
       checkpoints->track("rule", *rule.model)
           .track("rule_optimizer", *rule.optimizer)
           .track("autograd", *reference.model)
@@ -235,12 +253,6 @@ int main(int argc, char** argv) {
         TORCH_CHECK(progress.dim() == 1 && progress.size(0) == 16,
                     position->path, " is not a checkpoint of this program");
         const auto p = progress.accessor<double, 1>();
-        // The data order and the step position only mean the same thing for the same data.
-        TORCH_CHECK(p[13] == static_cast<double>(n) && p[14] == static_cast<double>(batch) &&
-                        p[15] == static_cast<double>(seed),
-                    position->path, " was written with ", p[13],
-                    " training images, batch ", p[14], " and seed ", p[15], "; this run has ", n,
-                    ", ", batch, " and ", seed, " (--train-limit, --batch, --seed)");
         rule.loss_sum = p[0];
         rule.correct = static_cast<int64_t>(p[1]);
         rule.step_seconds = p[2];

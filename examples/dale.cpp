@@ -7,6 +7,7 @@
 // each plasticity step W <- max(W, 0) for projections leaving an excitatory population and
 // W <- min(W, 0) for those leaving the inhibitory one (eiprop/dale.h).
 // Reports test accuracy, that no weight broke Dale's law, and E/I balance statistics.
+#include "common/command_line.h"
 #include "common/fashion_mnist.h"
 
 #include <eiprop/eiprop.h>
@@ -89,34 +90,38 @@ int main(int argc, char** argv) {
   app.add_option("--task", task, "fashion (Fashion-MNIST) or synthetic (10 noisy prototypes)")
       ->capture_default_str()->check(CLI::IsMember({"fashion", "synthetic"}));
   app.add_option("--excitatory", excitatory, "neurons in the excitatory population")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--inhibitory", inhibitory, "neurons in the inhibitory population")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--activation", activation, "activation of E and I (non-negative rates: relu, "
                  "softplus, sigmoid)")->capture_default_str();
-  app.add_option("--epochs", epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--train-limit", train_limit, "training examples (0: all)")->capture_default_str();
+  app.add_option("--epochs", epochs, "epochs")->capture_default_str()->check(eiprop::examples::positive());
+  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(eiprop::examples::positive());
+  app.add_option("--train-limit", train_limit, "training examples (0: all)")
+      ->capture_default_str()
+      ->check(eiprop::examples::non_negative());
   app.add_option("--lr", lr, "equivalent learning rate per presentation, eta T / tau_W")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--tau-c", tau_c, "credit time constant in units of tau_r")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--dt", dt, "Euler step in units of tau_r")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--steps", steps, "Euler steps per presented batch")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--input-gain", input_gain, "initial input weight magnitude x N_0")
       ->capture_default_str();
   app.add_option("--seed", seed, "random seed")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch intra-op threads (the circuit's tensors are "
                  "small: one thread avoids synchronisation overhead)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
       ->capture_default_str();
   app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
       ->capture_default_str();
   app.add_option("--out", out_dir, "output directory (CSV, JSON)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
 
   try {
     torch::set_num_threads(threads);
@@ -133,6 +138,13 @@ int main(int argc, char** argv) {
     }
     if (train_limit > 0 && train_limit < train.images.size(0)) {
       train = {train.images.narrow(0, 0, train_limit), train.labels.narrow(0, 0, train_limit)};
+    }
+    if (train.images.size(0) < batch) {
+      return eiprop::examples::usage_error(
+          app, "--train-limit",
+          fmt::format("leaves {} training examples, fewer than one batch (--batch {}): nothing "
+                      "would be trained",
+                      train.images.size(0), batch));
     }
     std::filesystem::create_directories(out_dir);
     const int64_t inputs = train.images.size(1);

@@ -2,6 +2,7 @@
 // (E-I equilibrium, credit relaxation, plasticity) and LibTorch autograd on it, and print per
 // layer how closely the rule's updates agree with -lr * autograd's gradients, and the time
 // each takes.
+#include "common/command_line.h"
 #include <eiprop/eiprop.h>
 
 #include <CLI/CLI.hpp>
@@ -55,8 +56,9 @@ int main(int argc, char** argv) {
   std::string device_name = "cpu";
   app.add_option("--widths", widths, "comma-separated population widths N_0,...,N_L")
       ->delimiter(',')
-      ->capture_default_str();
-  app.add_option("--batch", batch, "batch size B")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(eiprop::examples::positive());
+  app.add_option("--batch", batch, "batch size B")->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--activation", activation, "activation of every layer but the last (identity)")
       ->capture_default_str();
   app.add_option("--method", method, "relaxation method: sweep, jacobi or euler")
@@ -67,21 +69,24 @@ int main(int argc, char** argv) {
   app.add_option("--lr", lr, "learning rate")->capture_default_str();
   app.add_option("--repeats", repeats, "timed repetitions (median reported)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--seed", seed, "random seed")->capture_default_str();
-  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  app.add_option("--device", device_name, "cpu, cuda or cuda:N")
+      ->capture_default_str()
+      ->check(eiprop::examples::device_name());
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
 
   if (widths.size() < 2) {
-    fmt::print(stderr, "--widths needs at least two populations\n");
-    return 2;
+    return eiprop::examples::usage_error(app, "--widths", "needs at least two populations");
   }
   const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
   torch::manual_seed(seed);
   const torch::Device device(device_name);
   if (device.is_cuda() && !torch::cuda::is_available()) {
-    fmt::print(stderr, "--device {}: this LibTorch sees no CUDA device\n", device_name);
-    return 2;
+    return eiprop::examples::usage_error(app, "--device " + device_name,
+                                         "is not available: this LibTorch sees no CUDA device");
   }
   const auto options = torch::TensorOptions().dtype(dtype).device(device);
   const auto input = torch::randn({batch, widths.front()}, options);

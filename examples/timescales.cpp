@@ -6,6 +6,7 @@
 // plasticity ratio tau_W/tau_c also sets how many credit time constants fit in a presentation.
 // Distance: ||theta_sim - theta_sgd||_F / ||theta_sgd - theta_0||_F over all weights and biases
 // (the error of what was learned). Writes CSV, JSON and a PNG heat map.
+#include "common/command_line.h"
 #include "common/gnuplot.h"
 
 #include <eiprop/eiprop.h>
@@ -111,23 +112,25 @@ int main(int argc, char** argv) {
   app.add_option("--plasticity-ratios", plasticity_ratios, "tau_W / tau_c values")
       ->delimiter(',')->capture_default_str();
   app.add_option("--presentations", presentations, "batches presented (one SGD step each)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
+  app.add_option("--batch", batch, "batch size")->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--lr", lr, "equivalent SGD learning rate eta * T / tau_W")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--eta", eta, "plasticity gain eta")->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--dt", dt, "Euler step in units of tau_r (<= 1)")->capture_default_str()
       ->check(CLI::Range(1e-6, 1.0));
   app.add_option("--limit-substeps", limit_substeps,
                  "SGD substeps per batch for the separated-limit reference")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--seed", seed, "random seed")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch intra-op threads (the circuit's tensors are "
                  "small: one thread avoids synchronisation overhead)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--out", out_dir, "output directory (CSV, JSON, PNG)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
 
   try {
     torch::set_num_threads(threads);

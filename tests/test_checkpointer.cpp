@@ -231,6 +231,37 @@ TEST(Checkpointer, RefusesACheckpointWithoutTheTrackedState) {
                {"eiprop::Checkpointer", "holds no 'extra'"});
 }
 
+// A checkpoint records the configuration it was written with; a load with another one is refused
+// before anything changes, naming the file and each differing setting.
+TEST(Checkpointer, RefusesACheckpointWrittenWithAnotherConfiguration) {
+  const auto directory = scratch("configuration");
+  Model model;
+  const CheckpointConfiguration written{{"hidden", "256,128"}, {"activation", "tanh"},
+                                        {"batch", "64"}};
+  const auto path = Checkpointer(directory, CheckpointerOptions().configuration(written))
+                        .save(5, *model.net, model.optimizer, 5);
+  model.train_step(1);
+  const auto before = snapshot(*model.net);
+  Checkpointer other(directory, CheckpointerOptions().configuration(
+                                    {{"hidden", "64"}, {"activation", "tanh"}, {"batch", "32"}}));
+  expect_error([&] { other.load_latest(*model.net, model.optimizer); },
+               {"eiprop::Checkpointer: refusing checkpoint " + path,
+                "written with another configuration: hidden 256,128 (this run: 64); batch 64 "
+                "(this run: 32)"});
+  expect_bitwise_equal(snapshot(*model.net), before);
+  // The same configuration loads; a checkpointer without one does not check.
+  Checkpointer same(directory, CheckpointerOptions().configuration(written));
+  EXPECT_EQ(same.load_latest(*model.net, model.optimizer)->step, 5);
+  Checkpointer unchecked(directory);
+  EXPECT_EQ(unchecked.load_latest(*model.net, model.optimizer)->step, 5);
+  // A checkpoint written without a configuration cannot be checked against one.
+  const auto unrecorded = scratch("configuration-none");
+  Checkpointer(unrecorded).save(3, *model.net, model.optimizer, 3);
+  Checkpointer checking(unrecorded, CheckpointerOptions().configuration(written));
+  expect_error([&] { checking.load_latest(*model.net, model.optimizer); },
+               {"records no configuration"});
+}
+
 TEST(Checkpointer, InterruptedSavesLeaveNoCheckpointAndTheirTemporariesAreRemoved) {
   const auto directory = scratch("temporary");
   const auto stale = directory + "/checkpoint-000000000007.ckpt.tmp";

@@ -5,6 +5,7 @@
 // each trained circuit the modularity Q of its |W| graph (Louvain and Leiden), the number of
 // communities, and Q of the same circuit with its weights shuffled within each projection.
 // Writes runs.csv, summary.csv, summary.json and the figures into --out.
+#include "common/command_line.h"
 #include "community/figures.h"
 #include "community/study.h"
 #include "community/tasks.h"
@@ -78,63 +79,68 @@ int main(int argc, char** argv) {
                  "timescale separation)")
       ->capture_default_str();
   app.add_option("--tau-c", training.tau_c, "simulator: credit time constant (tau_r = 1)")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--presentation", training.presentation,
                  "simulator: time each batch is presented (tau_r = 1); tau_W = presentation / lr")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--dt", training.dt, "simulator: Euler step (<= tau_c and 1)")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
-  app.add_option("--lr-min", lr_min, "smallest learning rate")->capture_default_str();
-  app.add_option("--lr-max", lr_max, "largest learning rate")->capture_default_str();
+  app.add_option("--lr-min", lr_min, "smallest learning rate")->capture_default_str()
+      ->check(eiprop::examples::positive());
+  app.add_option("--lr-max", lr_max, "largest learning rate")->capture_default_str()
+      ->check(eiprop::examples::positive());
   app.add_option("--lr-count", lr_count, "learning rates, log-spaced from --lr-min to --lr-max")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--lrs", lrs, "explicit learning rates, comma-separated (replaces the grid)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->check(eiprop::examples::positive());
   app.add_option("--seeds", seeds, "seeds per learning rate")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--hidden", training.hidden, "neurons in the hidden population")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--activation", training.activation, "hidden activation")->capture_default_str();
   app.add_option("--epochs", training.epochs, "training epochs per run")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--batch", training.batch, "batch size")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--fashion-train", fashion_train, "Fashion-MNIST training images (0: all 60000)")
       ->capture_default_str();
   app.add_option("--fashion-test", fashion_test, "Fashion-MNIST test images (0: all 10000)")
       ->capture_default_str();
   app.add_option("--two-task-train", two_task_train, "two-task training samples")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--two-task-test", two_task_test, "two-task test samples")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--two-task-inputs", two_task_inputs, "inputs of each of the two tasks")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--two-task-outputs", two_task_outputs, "outputs of each of the two tasks")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--null-samples", null_samples, "shuffled copies per circuit and method")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--threads", threads, "LibTorch intra-op threads")
-      ->check(CLI::PositiveNumber)
+      ->check(eiprop::examples::positive())
       ->capture_default_str();
   app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
       ->capture_default_str();
   app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
       ->capture_default_str();
   app.add_option("--out", out_dir, "output directory (CSV, JSON, PNG)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
   if (lrs.empty()) lrs = log_grid(lr_min, lr_max, lr_count);
 
   try {

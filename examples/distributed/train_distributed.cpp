@@ -8,6 +8,7 @@
 // Every rank holds the same circuit, learns from its shard of each global batch and applies the
 // ranks' averaged update (eiprop::DataParallel); each prints its throughput; rank 0 prints the
 // test accuracy and writes <out>/summary.json.
+#include "common/command_line.h"
 #include "common/fashion_mnist.h"
 
 #include <eiprop/data_parallel.h>
@@ -228,7 +229,7 @@ int main(int argc, char** argv) {
                  "ranks to launch on this machine (loopback); 0: this process is one rank, from "
                  "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber)
+      ->check(eiprop::examples::non_negative())
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--master-port", master_port, "TCPStore port for launched ranks (0: a free one)")
       ->capture_default_str();
@@ -244,10 +245,10 @@ int main(int argc, char** argv) {
                  "rule: PlasticityRule (plain SGD steps); bridge: autograd bridge + SGD momentum")
       ->capture_default_str()
       ->check(CLI::IsMember({"rule", "bridge"}));
-  app.add_option("--epochs", settings.epochs, "epochs")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--epochs", settings.epochs, "epochs")->capture_default_str()->check(eiprop::examples::positive());
   app.add_option("--batch", settings.batch, "global batch size (split over the ranks)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(eiprop::examples::positive());
   app.add_option("--lr", settings.lr, "learning rate")->capture_default_str();
   app.add_option("--momentum", settings.momentum, "SGD momentum (bridge)")->capture_default_str();
   app.add_option("--train-limit", settings.train_limit, "use only the first N training images (0: all)")
@@ -268,7 +269,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", settings.out_dir, "output directory (summary.json)")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // --scaling appends its own
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
+    return code;
+  }
 
   try {
     if (nproc == 0) return run_rank(settings);

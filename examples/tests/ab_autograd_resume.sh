@@ -24,12 +24,24 @@ grep -q 'at step 16' "$work/second.log"
   --checkpoint-every 8 --resume | tee "$work/third.log"
 grep -q 'at step 24' "$work/third.log"
 
-# A checkpoint is refused by a run over other data (here another batch size), by name.
-if "$binary" $data --batch 32 --out "$work/other" --checkpoint-dir "$work/checkpoints" --resume \
-    > "$work/other.log" 2>&1; then
-  echo "resuming with another batch size was accepted"; exit 1
-fi
-grep -q 'was written with 1000 training images, batch 64' "$work/other.log"
+# A checkpoint is refused, before anything is loaded, by a run with another configuration: other
+# data (here another batch size), another width, another depth, another activation. The error
+# names the file and each differing setting.
+refused() {
+  if "$binary" "$@" --out "$work/other" --checkpoint-dir "$work/checkpoints" --resume \
+      > "$work/other.log" 2>&1; then
+    echo "resuming with $* was accepted"; exit 1
+  fi
+  grep -q "refusing checkpoint $work/checkpoints/checkpoint-.*written with another configuration" \
+    "$work/other.log" || { cat "$work/other.log"; exit 1; }
+}
+refused $data --batch 32
+grep -q -- '--batch 64 (this run: 32)' "$work/other.log"
+refused $common --hidden 64
+grep -q -- '--hidden 256,128 (this run: 64)' "$work/other.log"
+refused $common --hidden 256,128,32 --activation relu
+grep -q -- '--hidden 256,128 (this run: 256,128,32); --activation tanh (this run: relu)' \
+  "$work/other.log"
 
 # Everything but the timings must be identical.
 strip() { grep -v -e '_ms_per_step' -e '"seconds"' "$1"; }

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <utility>
 
 namespace eiprop {
@@ -25,6 +26,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char* kCheckpointer = "eiprop::Checkpointer";
+constexpr const char* kConfigurationKey = "__configuration__";
 constexpr char kMagic[8] = {'E', 'I', 'P', 'C', 'K', 'P', 'T', '\n'};
 constexpr uint32_t kVersion = 1;
 constexpr const char* kDefaultGenerator = "default_cpu_generator";
@@ -188,9 +190,10 @@ Checkpointer::Checkpointer(std::string directory, Options options)
 
 void Checkpointer::add(Entry entry) {
   TORCH_CHECK(!entry.name.empty() && entry.name != kDefaultGenerator && entry.name != "module" &&
-                  entry.name != "optimizer",
+                  entry.name != "optimizer" && entry.name != kConfigurationKey,
               kCheckpointer, ": track: the name '", entry.name,
-              "' is empty or reserved (module, optimizer, ", kDefaultGenerator, ")");
+              "' is empty or reserved (module, optimizer, ", kDefaultGenerator, ", ",
+              kConfigurationKey, ")");
   for (const auto& existing : tracked_) {
     TORCH_CHECK(existing.name != entry.name, kCheckpointer, ": track: the name '", entry.name,
                 "' is already tracked");
@@ -308,6 +311,14 @@ std::string Checkpointer::write(int64_t step, int64_t loader_position,
     }
   }
   std::string payload;
+  if (!options_.configuration().empty()) {
+    c10::List<std::string> configuration;
+    for (const auto& [name, value] : options_.configuration()) {
+      configuration.push_back(name);
+      configuration.push_back(value);
+    }
+    archive.write(kConfigurationKey, c10::IValue(configuration));
+  }
   archive.save_to([&payload](const void* data, size_t size) -> size_t {
     payload.append(static_cast<const char*>(data), size);
     return size;
@@ -364,6 +375,31 @@ std::vector<std::string> Checkpointer::checkpoints() const {
   return paths;
 }
 
+void Checkpointer::check_configuration(const std::string& path,
+                                       torch::serialize::InputArchive& archive) const {
+  const auto& expected = options_.configuration();
+  if (expected.empty()) return;
+  c10::IValue value;
+  TORCH_CHECK(archive.try_read(kConfigurationKey, value) && value.isList(), kCheckpointer,
+              ": refusing checkpoint ", path,
+              ": it records no configuration, so it cannot be checked against this run's");
+  const auto saved = value.toList();
+  std::map<std::string, std::string> recorded;
+  for (size_t i = 0; i + 1 < saved.size(); i += 2) {
+    recorded[saved.get(i).toStringRef()] = saved.get(i + 1).toStringRef();
+  }
+  std::string differences;
+  for (const auto& [name, setting] : expected) {
+    const auto found = recorded.find(name);
+    const std::string was = found == recorded.end() ? "(not recorded)" : found->second;
+    if (was == setting) continue;
+    differences += c10::str(differences.empty() ? "" : "; ", name, " ", was, " (this run: ",
+                            setting, ")");
+  }
+  TORCH_CHECK(differences.empty(), kCheckpointer, ": refusing checkpoint ", path,
+              ": it was written with another configuration: ", differences);
+}
+
 TrainingPosition Checkpointer::read(const std::string& path, const std::vector<Entry>& entries) {
   Header header;
   std::string payload;
@@ -372,7 +408,9 @@ TrainingPosition Checkpointer::read(const std::string& path, const std::vector<E
               *problem);
   torch::serialize::InputArchive archive;
   archive.load_from(payload.data(), payload.size());
-  // Every tracked entry must be present before anything is overwritten.
+  // The configuration must match and every tracked entry be present before anything is
+  // overwritten.
+  check_configuration(path, archive);
   for (const auto& entry : entries) {
     c10::IValue value;
     TORCH_CHECK(archive.try_read(entry.name, value), kCheckpointer, ": checkpoint ", path,

@@ -24,12 +24,17 @@
 #include <torch/arg.h>
 #include <torch/nn/module.h>
 #include <torch/optim/optimizer.h>
+#include <torch/serialize/input-archive.h>
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eiprop {
+
+// The settings a checkpoint is only valid for (name, value), in the order they are reported.
+using CheckpointConfiguration = std::vector<std::pair<std::string, std::string>>;
 
 struct CheckpointerOptions {
   // Save when the step is a positive multiple of `every`.
@@ -40,6 +45,10 @@ struct CheckpointerOptions {
   TORCH_ARG(std::string, prefix) = "checkpoint";
   // Also save and restore the default CPU generator's state (torch::manual_seed's generator).
   TORCH_ARG(bool, save_default_generator) = true;
+  // The configuration the run was started with (network widths, activation, data, ...). Every
+  // checkpoint records it, and a load refuses, before it changes anything, a checkpoint written
+  // with another configuration, naming the file and each setting that differs.
+  TORCH_ARG(CheckpointConfiguration, configuration);
 };
 
 // Where training stands in a checkpoint.
@@ -104,6 +113,7 @@ class Checkpointer {
   TrainingPosition read(const std::string& path, const std::vector<Entry>& entries);
   c10::optional<TrainingPosition> read_latest(const std::vector<Entry>& entries);
   void prune() const;
+  void check_configuration(const std::string& path, torch::serialize::InputArchive& archive) const;
   void add(Entry entry);
 
   std::string directory_;
