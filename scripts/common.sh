@@ -5,8 +5,7 @@ set -euo pipefail
 EIPROP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EIPROP_TORCH=pip          # pip: PyPI's torch 2.11 in .venv; debian: Debian's libtorch-dev 1.13
 EIPROP_ARGS=()
-# ccache: compile results are shared between clones of the repository.
-export CCACHE_BASEDIR="$EIPROP_ROOT"
+# (ccache's settings, shared by every build, are in cmake/precompiled.cmake.)
 
 parse_torch_flag() {
   while [ $# -gt 0 ]; do
@@ -39,4 +38,15 @@ torch_prefix() {
   else
     echo /usr
   fi
+}
+
+# Runs a command and prints how long it took, so that every phase of a CI log is timed:
+#   timed LABEL COMMAND [ARGUMENTS...]
+timed() {
+  local label=$1 start status=0
+  shift
+  start=$(date +%s)
+  "$@" || status=$?
+  echo "time: $label $(( $(date +%s) - start )) s$([ $status -eq 0 ] || echo " (failed, exit $status)")"
+  return $status
 }

@@ -1,29 +1,41 @@
 #!/usr/bin/env bash
-# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer: builds eiprop (library,
-# tests, examples) with -fsanitize=address,undefined (CMake option EIPROP_SANITIZE) into its own
-# tree, build-asan/ (build-debian-asan/ with --torch debian), and runs ctest there.
-#   scripts/sanitize.sh [--torch pip|debian] [extra ctest arguments]
+# The test suite under AddressSanitizer + UndefinedBehaviorSanitizer (CMake option
+# EIPROP_SANITIZE: -fsanitize=address,undefined on eiprop's own code; LibTorch is not
+# instrumented), in its own build tree.
+#   scripts/sanitize.sh [--torch pip|debian] [--full] [extra ctest arguments]
+# Default (CI): the libraries, the unit tests, the Python round trips and the fuzz corpus replay,
+# with line-table debug information (-g1: stack traces name file and line) in build-asan/
+# (build-debian-asan/ with --torch debian).
+# --full: everything the normal build has (examples and benchmarks and their smoke tests too),
+# with full debug information, in build-asan-full/; about twice the build time.
 # Not run under the sanitizers: packaging.find_package_consumer, which builds a separate,
 # uninstrumented project against the installed library (it tests installation, and an
 # uninstrumented program cannot link an instrumented library).
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
-"$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
+full=0
+ctest_args=()
+for argument in ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}; do
+  if [ "$argument" = --full ]; then full=1; else ctest_args+=("$argument"); fi
+done
+timed "set-up ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 
-build="$EIPROP_BUILD-asan"
-# RelWithDebInfo puts the build directory into the debug info, which ccache hashes by default;
-# ignoring it lets a fresh clone (CI) reuse the compile results of another clone.
-export CCACHE_NOHASHDIR=1
+if [ $full = 1 ]; then
+  build="$EIPROP_BUILD-asan-full"
+  variant=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
+else
+  build="$EIPROP_BUILD-asan"
+  variant=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
+           -DEIPROP_BUILD_EXAMPLES=OFF -DEIPROP_BUILD_BENCHMARKS=OFF)
+fi
 prefix=$(torch_prefix)
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$EIPROP_ROOT" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  cmake -S "$EIPROP_ROOT" -B "$build" "${generator[@]}" "${variant[@]}" \
     -DCMAKE_PREFIX_PATH="$prefix" -DEIPROP_PYTHON="$EIPROP_PYTHON" -DEIPROP_SANITIZE=ON
 fi
-start=$(date +%s)
-cmake --build "$build" -j "${EIPROP_JOBS:-2}"
-built=$(date +%s)
+timed "build ($EIPROP_TORCH, sanitizers)" cmake --build "$build" -j "${EIPROP_JOBS:-2}"
 
 # detect_leaks=0: LibTorch is not instrumented and keeps its operator registry, allocator
 #   caches and thread pools alive until exit (as does the Python interpreter of the Python
@@ -33,6 +45,6 @@ built=$(date +%s)
 export ASAN_OPTIONS="detect_leaks=0:halt_on_error=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 cd "$build"
-ctest --output-on-failure -j "${EIPROP_JOBS:-2}" -E '^packaging\.' --timeout 1500 \
-  ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}
-echo "sanitize: build ${EIPROP_TORCH} $((built - start)) s, tests $(( $(date +%s) - built )) s"
+timed "tests ($EIPROP_TORCH, sanitizers)" \
+  ctest --output-on-failure -j "${EIPROP_JOBS:-2}" -E '^packaging\.' --timeout 1500 \
+  ${ctest_args[@]+"${ctest_args[@]}"}

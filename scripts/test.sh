@@ -3,7 +3,8 @@
 #   scripts/test.sh [--torch pip|debian] [extra ctest arguments]
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
-"$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
-"$EIPROP_ROOT/scripts/build.sh" --torch "$EIPROP_TORCH"
+timed "set-up ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
+timed "build ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/build.sh" --torch "$EIPROP_TORCH"
 cd "$EIPROP_BUILD"
-ctest --output-on-failure -j "${EIPROP_JOBS:-2}" ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}
+timed "tests ($EIPROP_TORCH)" \
+  ctest --output-on-failure -j "${EIPROP_JOBS:-2}" ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}
