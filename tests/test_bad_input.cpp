@@ -111,6 +111,24 @@ TEST_F(BadInput, EquilibriumMixedDevices) {
   equilibrium_fails({kEquilibrium, "weights[1] (layer 1)", "meta", "one device"});
 }
 
+// Meta tensors (shapes without values) and sparse tensors get eiprop's own message, naming the
+// argument, not one from deep inside ATen.
+TEST_F(BadInput, MetaAndSparseTensorsAreRefusedNamingTheArgument) {
+  auto sparse = circuit;
+  sparse.weights[0] = sparse.weights[0].to_sparse();
+  expect_error([&] { ei_equilibrium(sparse.input, sparse.weights, sparse.biases,
+                                    sparse.activations); },
+               {kEquilibrium, "weights[0] (layer 0) must be a dense (strided) tensor",
+                "Sparse", ".to_dense()"});
+  c10::InferenceMode below_autograd;
+  auto meta = circuit;
+  meta.input = at::empty({6, 4}, at::dtype(at::kDouble).device(at::kMeta));
+  for (auto& weight : meta.weights) weight = at::empty_like(weight, at::device(at::kMeta));
+  for (auto& bias : meta.biases) bias = at::empty_like(*bias, at::device(at::kMeta));
+  expect_error([&] { ei_equilibrium(meta.input, meta.weights, meta.biases, meta.activations); },
+               {kEquilibrium, "input is a meta tensor"});
+}
+
 TEST_F(BadInput, EquilibriumIntegerInput) {
   circuit.input = at::ones({6, 4}, at::kLong);
   equilibrium_fails({kEquilibrium, "input", "float32 or float64", "Long"});

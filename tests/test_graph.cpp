@@ -1,7 +1,8 @@
-// The graph operators (THEORY §1-4 on any circuit graph): a layered chain gives the layered ops'
-// numbers; acyclic graphs equal autograd; recurrent circuits equal the implicit-differentiation
-// gradient computed with a dense linear solve (float64); Anderson saves iterations near the edge
-// of stability; unstable circuits are reported as diverged; the module's two learning modes agree.
+// The graph operators (docs/theory.md §1-4 on any circuit graph): a layered chain gives the
+// layered ops' numbers; acyclic graphs equal autograd; recurrent circuits equal the
+// implicit-differentiation gradient computed with a dense linear solve (float64); Anderson saves
+// iterations near the edge of stability; unstable circuits are reported as diverged; the module's
+// two learning modes agree.
 #include "graph_reference.h"
 
 #include <eiprop/analysis/ei_balance.h>
@@ -253,6 +254,79 @@ TEST(GraphOps, UnstableCircuitIsReportedAsDiverged) {
   expect_error([&] { graph_equilibrium(stable.input, stable.weights, stable.biases, stable.graph,
                                        RelaxationOptions("jacobi").max_iters(3)); },
                {"did not converge", "max_iters=3"});
+}
+
+// Deep circuits are not refused for their transient: the stagnation test waits in proportion to
+// the circuit's depth, and Anderson's stability probe measures only the recurrent part (a long
+// chain's transient growth is not instability).
+TEST(GraphOps, DeepChainsConvergeInsteadOfBeingCalledDiverged) {
+  // A stable 300-layer tanh chain by euler (iterated, not a wavefront; its transient outlasts
+  // the old fixed 200-iteration stall window), several seeds.
+  const std::vector<int64_t> widths(301, 3);
+  std::vector<std::string> activations(300, "tanh");
+  activations.back() = "identity";
+  for (uint64_t seed = 0; seed < 3; ++seed) {
+    const auto chain = make_circuit(widths, 2, activations, true, at::kDouble, seed);
+    const auto exact = ei_equilibrium(chain.input, chain.weights, chain.biases, activations);
+    for (const double dt : seed == 0 ? std::vector<double>{1.0, 0.5} : std::vector<double>{1.0}) {
+      const auto euler = ei_equilibrium(chain.input, chain.weights, chain.biases, activations,
+                                        RelaxationOptions("euler").dt(dt));
+      EXPECT_LE(relative_error(euler.rates.back(), exact.rates.back()), 1e-10)
+          << "seed " << seed << " dt " << dt;
+    }
+  }
+  // A 250-population chain ending in a 0.1 I self-loop: jacobi converges (its transient is
+  // longer than the old fixed 200-iteration stall window), and anderson's radius estimate is the
+  // loop's 0.1, not the chain's transient growth (it reported 1.11: "unstable").
+  Graph graph;
+  for (int64_t p = 0; p < 250; ++p) {
+    graph.pre.push_back(p);
+    graph.post.push_back(p + 1);
+  }
+  graph.pre.push_back(250);
+  graph.post.push_back(250);
+  graph.activations.assign(250, "tanh");
+  graph.output = 250;
+  auto deep = make_graph_circuit(graph, std::vector<int64_t>(251, 3), 2, at::kDouble, 4, 0.1);
+  deep.weights.back() = 0.1 * torch::eye(3, torch::kDouble);
+  std::vector<at::Tensor> outputs;
+  for (const std::string method : {"jacobi", "anderson"}) {
+    const auto equilibrium =
+        graph_equilibrium(deep.input, deep.weights, deep.biases, deep.graph, tight(method));
+    EXPECT_TRUE(equilibrium.converged) << method;
+    outputs.push_back(equilibrium.rates.back());
+    const auto credits = graph_credit_relaxation(deep.target - equilibrium.rates.back(),
+                                                 equilibrium.drives, deep.weights, deep.graph,
+                                                 tight(method));
+    EXPECT_TRUE(credits.converged) << method;
+  }
+  EXPECT_LE(relative_error(outputs[1], outputs[0]), 1e-10);
+}
+
+// Anderson handles what jacobi and euler handle: a batch of 0 and a population of width 0 (its
+// stability probe skips populations without entries).
+TEST(GraphOps, AndersonAcceptsAnEmptyBatchAndAZeroWidthPopulation) {
+  const auto circuit = make_graph_circuit(recurrent("tanh"), {5, 6, 4}, 3, at::kDouble, 1, 0.5);
+  const auto empty_batch = circuit.input.narrow(0, 0, 0);
+  for (const std::string method : {"jacobi", "euler", "anderson"}) {
+    const auto equilibrium = graph_equilibrium(empty_batch, circuit.weights, circuit.biases,
+                                               circuit.graph, tight(method));
+    EXPECT_EQ(equilibrium.rates.back().sizes(), (at::IntArrayRef{0, 4})) << method;
+  }
+  // Population 1 (recurrent) of width 0: 0 -> 1 is [0, 5], 1 -> 1 [0, 0], 1 -> 2 [4, 0],
+  // 2 -> 1 [0, 4]; population 2 then sees only its own recurrence and its bias.
+  const std::vector<at::Tensor> weights{
+      torch::zeros({0, 5}, torch::kDouble), torch::zeros({0, 0}, torch::kDouble),
+      torch::zeros({4, 0}, torch::kDouble), torch::zeros({0, 4}, torch::kDouble),
+      circuit.weights[4]};
+  const std::vector<c10::optional<at::Tensor>> biases{torch::zeros({0}, torch::kDouble),
+                                                      circuit.biases[1]};
+  const auto reference = graph_equilibrium(circuit.input, weights, biases, circuit.graph,
+                                           tight("jacobi"));
+  const auto anderson = graph_equilibrium(circuit.input, weights, biases, circuit.graph,
+                                          tight("anderson"));
+  EXPECT_EQ(anderson.rates[0].sizes(), (at::IntArrayRef{3, 0}));
+  EXPECT_LE(relative_error(anderson.rates[1], reference.rates[1]), 1e-10);
 }
 
 TEST(GraphOps, NonFiniteValuesNameThePopulation) {

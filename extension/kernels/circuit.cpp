@@ -21,6 +21,7 @@ Circuit::Circuit(int64_t populations, std::vector<Projection> projections,
     outgoing_[projections_[k].pre].push_back(k);
   }
   derive_schedule();
+  derive_components();
 }
 
 Circuit Circuit::layered(std::vector<at::Tensor> weights,
@@ -79,6 +80,77 @@ void Circuit::derive_schedule() {
   for (int64_t p = 1; p <= populations_; ++p) max_height = std::max(max_height, height[p]);
   credit_waves_.assign(max_height, {});
   for (int64_t p = 1; p <= populations_; ++p) credit_waves_[height[p] - 1].push_back(p);
+}
+
+void Circuit::derive_components() {
+  // Strongly connected components (Kosaraju, iterative: chains may be thousands deep).
+  const int64_t n = populations_ + 1;
+  const auto post_of = [&](int64_t k) { return projections_[k].post; };
+  const auto pre_of = [&](int64_t k) { return projections_[k].pre; };
+  std::vector<int64_t> finished;
+  std::vector<bool> seen(n, false);
+  for (int64_t root = 0; root < n; ++root) {
+    if (seen[root]) continue;
+    std::vector<std::pair<int64_t, size_t>> stack{{root, 0}};
+    seen[root] = true;
+    while (!stack.empty()) {
+      auto& [q, next] = stack.back();
+      if (next < outgoing_[q].size()) {
+        const int64_t p = post_of(outgoing_[q][next++]);
+        if (!seen[p]) {
+          seen[p] = true;
+          stack.push_back({p, 0});
+        }
+      } else {
+        finished.push_back(q);
+        stack.pop_back();
+      }
+    }
+  }
+  std::vector<int64_t> component(n, -1);
+  std::vector<int64_t> size;
+  for (auto it = finished.rbegin(); it != finished.rend(); ++it) {
+    if (component[*it] >= 0) continue;
+    const auto c = static_cast<int64_t>(size.size());
+    size.push_back(0);
+    std::vector<int64_t> stack{*it};
+    component[*it] = c;
+    while (!stack.empty()) {
+      const int64_t p = stack.back();
+      stack.pop_back();
+      ++size[c];
+      for (int64_t k : incoming_[p]) {
+        const int64_t q = pre_of(k);
+        if (component[q] < 0) {
+          component[q] = c;
+          stack.push_back(q);
+        }
+      }
+    }
+  }
+  recurrent_.assign(n, false);
+  for (const auto& projection : projections_) {
+    if (projection.pre == projection.post) recurrent_[projection.post] = true;
+  }
+  for (int64_t p = 0; p < n; ++p) {
+    if (size[component[p]] > 1) recurrent_[p] = true;
+  }
+  // Kosaraju numbers the components in topological order of the condensation: the longest
+  // chain of components from the input's.
+  std::vector<int64_t> longest(size.size(), 0);
+  std::vector<std::vector<int64_t>> members(size.size());
+  for (int64_t p = 0; p < n; ++p) members[component[p]].push_back(p);
+  longest[component[0]] = 0;
+  depth_ = 0;
+  for (size_t c = 0; c < size.size(); ++c) {
+    for (int64_t p : members[c]) {
+      for (int64_t k : outgoing_[p]) {
+        const int64_t d = component[post_of(k)];
+        if (d != static_cast<int64_t>(c)) longest[d] = std::max(longest[d], longest[c] + 1);
+      }
+    }
+    depth_ = std::max(depth_, longest[c]);
+  }
 }
 
 }  // namespace kernels

@@ -1,5 +1,5 @@
-// The circuit the kernels act on (THEORY §1): populations 0..P (0 is the clamped input) and
-// projections k from pre[k] to post[k] with weight W_k of shape [N_post, N_pre].
+// The circuit the kernels act on (docs/theory.md §1): populations 0..P (0 is the clamped input)
+// and projections k from pre[k] to post[k] with weight W_k of shape [N_post, N_pre].
 // Built once at an operator boundary from validated tensors; the kernels and solvers trust it.
 #pragma once
 
@@ -49,8 +49,17 @@ class Circuit {
   // input (the input population 0 is not included: its credit is a read-out).
   const std::vector<std::vector<int64_t>>& credit_waves() const { return credit_waves_; }
 
+  // Whether population p (0..P) lies on a cycle (a self-projection, or a path back to itself):
+  // the recurrent part, where an iteration can contract or not; the rest only passes signals on.
+  bool recurrent(int64_t p) const { return recurrent_[p]; }
+  // The longest path from the input, counting each strongly connected component (a recurrent
+  // part, or a single population) once: how many synchronous updates a change needs to cross
+  // the circuit outside its cycles (the depth, on an acyclic circuit).
+  int64_t depth() const { return depth_; }
+
  private:
   void derive_schedule();
+  void derive_components();
 
   int64_t populations_;
   std::vector<Projection> projections_;
@@ -61,6 +70,8 @@ class Circuit {
   bool acyclic_ = true;
   std::vector<std::vector<int64_t>> firing_waves_;
   std::vector<std::vector<int64_t>> credit_waves_;
+  std::vector<bool> recurrent_;
+  int64_t depth_ = 0;
 };
 
 }  // namespace kernels

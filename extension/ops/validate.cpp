@@ -14,16 +14,21 @@ std::string argument(const char* name, int64_t layer) {
 void check_same_dtype_device(const char* op, const std::string& what, const at::Tensor& tensor,
                              const at::Tensor& reference) {
   TORCH_CHECK(tensor.defined(), op, ": ", what, " is an undefined tensor");
+  TORCH_CHECK(tensor.layout() == at::kStrided, op, ": ", what, " must be a dense (strided) "
+              "tensor, got layout ", tensor.layout(), "; convert it with .to_dense()");
   const auto dtype = tensor.scalar_type();
   TORCH_CHECK(dtype == at::kFloat || dtype == at::kDouble, op, ": ", what,
               " must be float32 or float64, got ", dtype);
-  if (!reference.defined()) return;
-  TORCH_CHECK(dtype == reference.scalar_type(), op, ": ", what, " has dtype ", dtype,
-              " but the first tensor argument has ", reference.scalar_type(),
-              "; all tensors of one call must share a dtype");
-  TORCH_CHECK(tensor.device() == reference.device(), op, ": ", what, " is on ", tensor.device(),
-              " but the first tensor argument is on ", reference.device(),
-              "; all tensors of one call must be on one device");
+  if (reference.defined()) {
+    TORCH_CHECK(dtype == reference.scalar_type(), op, ": ", what, " has dtype ", dtype,
+                " but the first tensor argument has ", reference.scalar_type(),
+                "; all tensors of one call must share a dtype");
+    TORCH_CHECK(tensor.device() == reference.device(), op, ": ", what, " is on ",
+                tensor.device(), " but the first tensor argument is on ", reference.device(),
+                "; all tensors of one call must be on one device");
+  }
+  TORCH_CHECK(!tensor.is_meta(), op, ": ", what, " is a meta tensor (a shape without values); "
+              "the rule computes with values: give CPU or CUDA tensors");
 }
 
 void check_matrix(const char* op, const std::string& what, const at::Tensor& tensor,

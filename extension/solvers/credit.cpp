@@ -47,7 +47,7 @@ CreditEquilibrium wavefront(const CreditProblem& problem, CreditEquilibrium stat
   return state;
 }
 
-// The credits relax from c = 0 (THEORY §3) by the chosen iteration.
+// The credits relax from c = 0 (docs/theory.md §3) by the chosen iteration.
 CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
                         const SolverOptions& options) {
   const int64_t populations = problem.circuit.populations();
@@ -58,7 +58,8 @@ CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
     for (int64_t p = 1; p <= populations; ++p) balance_credits[p] = problem.gate(p, credits[p]);
     for (int64_t q = 1; q <= populations; ++q) targets[q] = problem.target(q, balance_credits);
   };
-  state.stats = relax_to_fixed_point(signalling, state.credits, options);
+  state.stats = relax_to_fixed_point(signalling, state.credits, options,
+                                     structure_of(problem.circuit));
   for (int64_t p = 1; p <= populations; ++p) {
     state.balance_credits[p] = problem.gate(p, state.credits[p]);
   }

@@ -28,7 +28,7 @@ FiringEquilibrium wavefront(const Circuit& circuit, FiringEquilibrium state, Met
   return state;
 }
 
-// The rates relax from r = 0 (THEORY §2) by the chosen iteration.
+// The rates relax from r = 0 (docs/theory.md §2) by the chosen iteration.
 FiringEquilibrium relax(const Circuit& circuit, FiringEquilibrium state,
                         const SolverOptions& options) {
   const int64_t batch = state.rates[0].size(0);
@@ -43,7 +43,7 @@ FiringEquilibrium relax(const Circuit& circuit, FiringEquilibrium state,
       targets[p] = kernels::rate(circuit.activation(p), drives[p]);
     }
   };
-  state.stats = relax_to_fixed_point(firing, state.rates, options);
+  state.stats = relax_to_fixed_point(firing, state.rates, options, structure_of(circuit));
   if (state.stats.nonfinite_population < 0) {
     state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
   }

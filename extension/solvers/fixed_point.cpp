@@ -83,13 +83,28 @@ double contraction(const std::vector<double>& steps) {
 // the growth per step over the last 10 of 30 steps. The probe direction is deterministic so the
 // global random generator is left alone.
 double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor>& solution,
-                          const std::vector<at::Tensor>& image) {
+                          const std::vector<at::Tensor>& image, const std::vector<bool>& recurrent) {
+  // Power iteration on the Jacobian restricted to the recurrent populations: its spectral
+  // radius is the full Jacobian's (block-triangular over the circuit's components), without the
+  // transient growth of chains between them.
+  const auto probed = [&](size_t p) { return recurrent.empty() || recurrent[p]; };
   constexpr int kSteps = 30;
   constexpr int kMeasured = 10;
-  double scale = 0.0;
-  for (size_t p = 1; p < solution.size(); ++p) {
-    scale = std::max(scale, solution[p].abs().max().item<double>());
-  }
+  // Largest |entry| over the populations that have entries (a batch of 0 or a population of
+  // width 0 has none; with no entries at all there is nothing to probe).
+  const auto largest = [&](const std::vector<at::Tensor>& tensors) {
+    double value = 0.0;
+    for (size_t p = 1; p < tensors.size(); ++p) {
+      if (probed(p) && tensors[p].numel() > 0) {
+        value = std::max(value, tensors[p].abs().max().item<double>());
+      }
+    }
+    return value;
+  };
+  int64_t entries = 0;
+  for (size_t p = 1; p < solution.size(); ++p) entries += probed(p) ? solution[p].numel() : 0;
+  if (entries == 0) return 0.0;
+  const double scale = largest(solution);
   const double epsilon =
       (solution[1].scalar_type() == at::kDouble ? 1e-6 : 1e-2) * std::max(scale, 1.0);
   std::vector<at::Tensor> direction(solution.size()), mapped(solution.size());
@@ -97,15 +112,13 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
   probe.resize(solution.size());
   for (size_t p = 1; p < solution.size(); ++p) {
     const auto count = solution[p].numel();
-    direction[p] = at::sin(at::arange(count, solution[p].options()) * 0.7 + 0.3 * p)
-                       .reshape(solution[p].sizes());
+    direction[p] = probed(p) ? at::sin(at::arange(count, solution[p].options()) * 0.7 + 0.3 * p)
+                                   .reshape(solution[p].sizes())
+                             : at::zeros_like(solution[p]);
   }
   double log_growth = 0.0;
   for (int step = 0; step < kSteps; ++step) {
-    double norm = 0.0;
-    for (size_t p = 1; p < solution.size(); ++p) {
-      norm = std::max(norm, direction[p].abs().max().item<double>());
-    }
+    const double norm = largest(direction);
     if (!(norm > 0) || !std::isfinite(norm)) return 0.0;
     for (size_t p = 1; p < solution.size(); ++p) {
       probe[p] = solution[p] + direction[p] * (epsilon / norm);
@@ -114,7 +127,8 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
     if (step == kSteps - kMeasured - 1) log_growth = -static_cast<double>(kMeasured) * std::log(norm);
     map(probe, mapped);
     for (size_t p = 1; p < solution.size(); ++p) {
-      direction[p] = (mapped[p] - image[p]) * (norm / epsilon);
+      direction[p] = probed(p) ? (mapped[p] - image[p]) * (norm / epsilon)
+                               : at::zeros_like(solution[p]);
     }
   }
   return std::exp(log_growth / kMeasured);
@@ -122,10 +136,23 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
 
 }  // namespace
 
+FixedPointStructure structure_of(const kernels::Circuit& circuit) {
+  FixedPointStructure structure;
+  structure.depth = std::max<int64_t>(1, circuit.depth());
+  for (int64_t p = 0; p <= circuit.populations(); ++p) {
+    structure.recurrent.push_back(circuit.recurrent(p));
+  }
+  return structure;
+}
+
 SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tensor>& state,
-                                 const SolverOptions& options) {
+                                 const SolverOptions& options,
+                                 const FixedPointStructure& structure) {
   TORCH_INTERNAL_ASSERT(options.method != Method::sweep, "eiprop: sweep needs an acyclic circuit");
   const double dt = options.method == Method::jacobi ? 1.0 : options.dt;
+  const auto stall_iterations = std::max<int64_t>(
+      kStallIterations,
+      static_cast<int64_t>(std::ceil(static_cast<double>(kStallPerDepth * structure.depth) / dt)));
   c10::optional<Anderson> anderson;
   if (options.method == Method::anderson) anderson.emplace(state, options.dt);
 
@@ -142,7 +169,6 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
     const auto residual = measure_residual(targets, state);
     stats.iterations = iteration;
     stats.residual = residual.relative;
-    stats.residual_trace.push_back(residual.relative);
     steps.push_back(residual.step);
     if (!std::isfinite(residual.relative)) {
       stats.diverged = true;
@@ -176,7 +202,7 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
     }
     if (progress) {
       best_iteration = iteration;
-    } else if (iteration - best_iteration >= kStallIterations) {
+    } else if (iteration - best_iteration >= stall_iterations) {
       stats.diverged = true;
       const double eps = resolution(state[1].scalar_type());
       stats.stalled_at_roundoff =
@@ -185,7 +211,7 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
           stats.stalled_at_roundoff
               ? c10::str("its residual stalled at round-off (best residual ", best, ", the dtype ",
                          state[1].scalar_type(), " resolves about ", eps, ")")
-              : c10::str("neither its residual nor its step improved for ", kStallIterations,
+              : c10::str("neither its residual nor its step improved for ", stall_iterations,
                          " iterations (best residual ", best, ")");
       break;
     }
@@ -198,7 +224,7 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
   }
   stats.contraction = contraction(steps);
   if (!last.empty()) {
-    stats.contraction = spectral_radius_at(map, last, targets);
+    stats.contraction = spectral_radius_at(map, last, targets, structure.recurrent);
     if (stats.contraction >= 1.0) {
       stats.converged = false;
       stats.diverged = true;

@@ -3,6 +3,7 @@
 // relative residual |T(x) - x| is below tol, the iteration budget is spent, or it diverges.
 #pragma once
 
+#include "kernels/circuit.h"
 #include "solvers/options.h"
 
 #include <ATen/ATen.h>
@@ -22,8 +23,23 @@ using FixedPointMap =
 // T(x) of the last iterate — the solution when converged. Options must be resolved; method is
 // jacobi, euler or anderson. Anderson works per sample (each batch row has its own mixing
 // coefficients) on the concatenation of the populations.
+// What the iteration needs to know of the circuit (kernels::Circuit::depth and recurrent).
+struct FixedPointStructure {
+  // Synchronous updates a change needs to cross the circuit outside its cycles: the stagnation
+  // test waits at least kStallPerDepth * depth / dt iterations, so a deep circuit's transient
+  // is not taken for a stall.
+  int64_t depth = 1;
+  // Per population 0..P, whether it lies on a cycle; Anderson's stability probe measures the
+  // spectral radius there only (the chain parts are nilpotent: their transient growth is not
+  // instability). Empty: every population.
+  std::vector<bool> recurrent;
+};
+
+FixedPointStructure structure_of(const kernels::Circuit& circuit);
+
 SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tensor>& state,
-                                 const SolverOptions& options);
+                                 const SolverOptions& options,
+                                 const FixedPointStructure& structure);
 
 }  // namespace solvers
 }  // namespace eiprop

@@ -40,6 +40,9 @@ constexpr int64_t kAndersonMemory = 5;
 // then estimates the spectral radius of the iteration's Jacobian by power iteration and reports
 // an equilibrium with radius >= 1 as diverged.
 constexpr int64_t kStallIterations = 200;
+// ... and at least kStallPerDepth iterations per population of the circuit's depth (divided by
+// dt): the transient of a signal crossing a deep circuit (fixed_point.h).
+constexpr int64_t kStallPerDepth = 2;
 constexpr double kBlowUpFactor = 1e8;
 
 // The dtype's resolution (machine epsilon): 1.2e-7 for float32, 2.2e-16 for float64. A relative
@@ -71,7 +74,6 @@ struct SolverStats {
   // the spectral radius of the iteration map near a fixed point. 0 when not measured (exact
   // schedules).
   double contraction = 0.0;
-  std::vector<double> residual_trace;  // relative residual after every iteration
 };
 
 }  // namespace solvers
