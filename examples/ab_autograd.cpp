@@ -6,6 +6,7 @@
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
 #include "common/gnuplot.h"
+#include "common/threads.h"
 
 #include <eiprop/analysis/ei_balance.h>
 #include <eiprop/eiprop.h>
@@ -140,6 +141,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(eiprop::examples::positive());
   app.add_option("--seed", seed, "random seed")->capture_default_str();
+  int threads = 0;
+  eiprop::examples::add_threads_option(app, threads);
   app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
       ->capture_default_str();
   app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    const auto thread_choice = eiprop::examples::set_intra_op_threads(threads);
     const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
     auto train = eiprop::examples::load_fashion_mnist(data_dir, cache_dir, true);
     const auto test = eiprop::examples::load_fashion_mnist(data_dir, cache_dir, false);
@@ -193,9 +197,10 @@ int main(int argc, char** argv) {
           side->model->parameters(), torch::optim::SGDOptions(lr).momentum(momentum));
     }
     fmt::print("A/B on Fashion-MNIST: {} train / {} test images, model {}, {} epochs, batch {}, "
-               "SGD lr {} momentum {}\n",
+               "SGD lr {} momentum {}; {} intra-op thread(s) ({})\n",
                train.images.size(0), test.images.size(0),
-               fmt::streamed(*rule.model), epochs, batch, lr, momentum);
+               fmt::streamed(*rule.model), epochs, batch, lr, momentum, thread_choice.threads,
+               thread_choice.why);
 
     const int64_t n = train.images.size(0);
     const int64_t steps_per_epoch = (n + batch - 1) / batch;

@@ -3,6 +3,7 @@
 // layer how closely the rule's updates agree with -lr * autograd's gradients, and the time
 // each takes.
 #include "common/command_line.h"
+#include "common/threads.h"
 #include <eiprop/eiprop.h>
 
 #include <CLI/CLI.hpp>
@@ -71,6 +72,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(eiprop::examples::positive());
   app.add_option("--seed", seed, "random seed")->capture_default_str();
+  int threads = 0;
+  eiprop::examples::add_threads_option(app, threads);
   app.add_option("--device", device_name, "cpu, cuda or cuda:N")
       ->capture_default_str()
       ->check(eiprop::examples::device_name());
@@ -82,6 +85,7 @@ int main(int argc, char** argv) {
     return eiprop::examples::usage_error(app, "--widths", "needs at least two populations");
   }
   const auto dtype = dtype_name == "float64" ? torch::kFloat64 : torch::kFloat32;
+  const auto thread_choice = eiprop::examples::set_intra_op_threads(threads);
   torch::manual_seed(seed);
   const torch::Device device(device_name);
   if (device.is_cuda() && !torch::cuda::is_available()) {
@@ -120,8 +124,10 @@ int main(int argc, char** argv) {
     const double rule_ms = median_ms(repeats, device, rule);
     const double autograd_ms = median_ms(repeats, device, autograd);
 
-    fmt::print("eiprop layered agreement: widths {}, batch {}, {}, method {}, {}, lr {}, {}\n",
-               fmt::join(widths, ","), batch, activation, method, dtype_name, lr, device_name);
+    fmt::print("eiprop layered agreement: widths {}, batch {}, {}, method {}, {}, lr {}, {}, "
+               "{} intra-op thread(s) ({})\n",
+               fmt::join(widths, ","), batch, activation, method, dtype_name, lr, device_name,
+               thread_choice.threads, thread_choice.why);
     fmt::print("{:>5}  {:>10}  {:>8}  {:>14}  {:>14}  {:>10}\n", "layer", "activation", "shape",
                "rel.err dW", "rel.err db", "cosine dW");
     double worst = 0.0;
@@ -145,6 +151,9 @@ int main(int argc, char** argv) {
                rule_ms / autograd_ms);
   } catch (const c10::Error& error) {
     fmt::print(stderr, "{}\n", error.what_without_backtrace());
+    return 1;
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "{}\n", error.what());
     return 1;
   }
   return 0;

@@ -10,7 +10,9 @@ set -eu
 binary=$1 work=$2 cache=$3
 rm -rf "$work"
 mkdir -p "$work"
-data="--train-limit 1000 --epochs 2 --agreement-every 3 --cache-dir $cache"
+# One intra-op thread: bitwise equality between runs needs the same thread count in every run
+# (a parallel GEMM's summation order depends on it), and the default follows the load at start.
+data="--train-limit 1000 --epochs 2 --agreement-every 3 --threads 1 --cache-dir $cache"
 common="$data --batch 64"
 
 "$binary" $common --out "$work/straight" || exit $?   # 77: dataset missing, ctest skips
