@@ -1,4 +1,4 @@
-// The timescale study (THEORY §5): a small circuit learns a teacher's mapping with the
+// The timescale study (docs/theory.md §5): a small circuit learns a teacher's mapping with the
 // three-timescale simulator — rates, credits and weights all evolving at once — for a grid of
 // separations tau_c/tau_r and tau_W/tau_c, and each run is compared with backprop-SGD (LibTorch
 // autograd) on the same stream of batches with the equivalent learning rate

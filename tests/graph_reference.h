@@ -1,6 +1,6 @@
 // Test oracles for circuit graphs: random graph circuits, and the implicit-differentiation
 // gradient of the squared error at a recurrent circuit's firing equilibrium computed with a
-// dense linear solve (THEORY §3), independent of the rule's credit relaxation.
+// dense linear solve (docs/theory.md §3), independent of the rule's credit relaxation.
 #pragma once
 
 #include "reference.h"

@@ -1,5 +1,5 @@
-// ei_currents splits every synaptic contribution W_ij r_j by sign (THEORY §1); the oracle is
-// the explicit per-synapse product tensor.
+// ei_currents splits every synaptic contribution W_ij r_j by sign (docs/theory.md §1); the oracle
+// is the explicit per-synapse product tensor.
 #include "reference.h"
 
 namespace eiprop {

@@ -1,6 +1,6 @@
-// The rule equals backpropagation (THEORY §3-4): weight and bias updates equal -lr * dLoss/dW of
-// Loss = 1/(2B) sum ||y - r_L||^2 computed by LibTorch autograd, for every activation, method,
-// dtype, with and without biases, on random layered circuits (depth 1-8, widths 1-512,
+// The rule equals backpropagation (docs/theory.md §3-4): weight and bias updates equal -lr *
+// dLoss/dW of Loss = 1/(2B) sum ||y - r_L||^2 computed by LibTorch autograd, for every activation,
+// method, dtype, with and without biases, on random layered circuits (depth 1-8, widths 1-512,
 // batch 1-64). input_credit equals -B * dLoss/dinput (the per-sample loss's input gradient).
 #include "reference.h"
 

@@ -1,5 +1,6 @@
-// The relaxation methods (THEORY §2-3): sweep, jacobi and euler reach the same fixed point, with
-// the iteration counts the theory predicts, and a solve that runs out of iterations is an error.
+// The relaxation methods (docs/theory.md §2-3): sweep, jacobi and euler reach the same fixed
+// point, with the iteration counts the theory predicts, and a solve that runs out of iterations is
+// an error.
 #include "reference.h"
 
 #include <eiprop/analysis/ei_balance.h>

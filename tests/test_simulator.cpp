@@ -1,5 +1,6 @@
-// eiprop::Simulator: one Euler step is exactly the ODEs' right-hand side (THEORY §2-5), and with
-// separated timescales the continuous-time circuit learns what backprop-SGD learns (float64).
+// eiprop::Simulator: one Euler step is exactly the ODEs' right-hand side (docs/theory.md §2-5),
+// and with separated timescales the continuous-time circuit learns what backprop-SGD learns
+// (float64).
 #include "reference.h"
 
 #include <eiprop/simulator.h>

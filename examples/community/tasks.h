@@ -26,7 +26,7 @@ struct Task {
   torch::Tensor test_input, test_target;
   std::string score_name;  // what score() measures
 
-  // The output imbalance e = -B dLoss/dr (THEORY §3) of a batch.
+  // The output imbalance e = -B dLoss/dr (docs/theory.md §3) of a batch.
   torch::Tensor output_imbalance(const torch::Tensor& output, const torch::Tensor& target) const;
   // The batch-mean loss, differentiable (autograd's side of the control).
   torch::Tensor loss_value(const torch::Tensor& output, const torch::Tensor& target) const;

@@ -1,4 +1,5 @@
 #include "eiprop/data_parallel.h"
+#include "error_text.h"
 
 #include <c10/util/Exception.h>
 #include <torch/types.h>
@@ -13,12 +14,7 @@ constexpr const char* kDataParallel = "eiprop::DataParallel";
 // Bucket 0 carries two totals after the parameters: the samples and the loss sum of the ranks.
 constexpr int64_t kTotals = 2;
 
-std::string error_text(const std::exception& error) {
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) {
-    return c10_error->what_without_backtrace();
-  }
-  return error.what();
-}
+using detail::error_text;
 }  // namespace
 
 DataParallel::DataParallel(BalancedMLP module, c10::intrusive_ptr<c10d::ProcessGroup> group,

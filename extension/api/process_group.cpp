@@ -1,4 +1,5 @@
 #include "eiprop/process_group.h"
+#include "error_text.h"
 
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
@@ -14,12 +15,7 @@ namespace eiprop {
 namespace {
 constexpr const char* kInit = "eiprop::init_process_group";
 
-std::string error_text(const std::exception& error) {
-  if (const auto* c10_error = dynamic_cast<const c10::Error*>(&error)) {
-    return c10_error->what_without_backtrace();
-  }
-  return error.what();
-}
+using detail::error_text;
 
 // The integer in environment variable `name`, or `fallback` where it is not set.
 int64_t integer_from_environment(const char* name, int64_t fallback) {

@@ -1,4 +1,4 @@
-// Activations f_p and their balance-credit gates f'_p(u) * c (THEORY §1, §3, §7).
+// Activations f_p and their balance-credit gates f'_p(u) * c (docs/theory.md §1, §3, §7).
 #pragma once
 
 #include <ATen/ATen.h>

@@ -1,4 +1,4 @@
-// What synapses compute (THEORY §1-4): the forward drive, the retrograde credit signal,
+// What synapses compute (docs/theory.md §1-4): the forward drive, the retrograde credit signal,
 // the Hebbian plasticity product, and the excitatory/inhibitory split of a drive.
 #pragma once
 
@@ -27,7 +27,7 @@ at::Tensor weight_plasticity(const at::Tensor& balance_credit, const at::Tensor&
 at::Tensor bias_plasticity(const at::Tensor& balance_credit, double scale);
 
 // Per-synapse split of presynaptic_rates @ weight^T into excitatory (positive) and inhibitory
-// (negative) contributions, both >= 0 with E - I equal to the product (THEORY §1).
+// (negative) contributions, both >= 0 with E - I equal to the product (docs/theory.md §1).
 std::pair<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,
                                               const at::Tensor& weight);
 

@@ -1,4 +1,5 @@
-// eiprop::ei_currents — excitatory and inhibitory synaptic currents of a projection (THEORY §1).
+// eiprop::ei_currents — excitatory and inhibitory synaptic currents of a projection
+// (docs/theory.md §1).
 #include "kernels/synapses.h"
 #include "ops/signatures.h"
 #include "ops/validate.h"

@@ -1,5 +1,5 @@
 // eiprop::graph_credit_relaxation — credits of a circuit graph at the credit equilibrium; on a
-// recurrent circuit the solution of the adjoint equation (I - W^T D) c = e (THEORY §3).
+// recurrent circuit the solution of the adjoint equation (I - W^T D) c = e (docs/theory.md §3).
 #include "ops/graph.h"
 #include "ops/validate.h"
 #include "solvers/credit.h"

@@ -1,5 +1,6 @@
 // eiprop::graph_plasticity — the Hebbian updates of every projection and population bias of a
-// circuit graph (THEORY §4): dW_k = lr/B delta_{post[k]}^T r_{pre[k]}, db_p = lr/B sum delta_p.
+// circuit graph (docs/theory.md §4): dW_k = lr/B delta_{post[k]}^T r_{pre[k]}, db_p = lr/B sum
+// delta_p.
 #include "kernels/synapses.h"
 #include "ops/graph.h"
 #include "ops/validate.h"

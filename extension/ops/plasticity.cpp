@@ -1,4 +1,5 @@
-// eiprop::plasticity — the Hebbian weight and bias updates of a layered circuit (THEORY §4).
+// eiprop::plasticity — the Hebbian weight and bias updates of a layered circuit (docs/theory.md
+// §4).
 #include "kernels/synapses.h"
 #include "ops/signatures.h"
 #include "ops/validate.h"

@@ -1,4 +1,4 @@
-// Middle timescale (THEORY §3): credits relax by retrograde signalling,
+// Middle timescale (docs/theory.md §3): credits relax by retrograde signalling,
 // c_q = sum_{k: pre[k]=q} delta_{post[k]} W_k + e_q with delta_p = f'_p(u_p) * c_p.
 #pragma once
 

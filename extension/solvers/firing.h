@@ -1,4 +1,4 @@
-// Fast timescale (THEORY §2): firing rates relax to the E-I equilibrium r* = f(u(r*)).
+// Fast timescale (docs/theory.md §2): firing rates relax to the E-I equilibrium r* = f(u(r*)).
 #pragma once
 
 #include "kernels/circuit.h"

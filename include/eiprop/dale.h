@@ -1,4 +1,4 @@
-// Dale's law (THEORY §1): every population is typed excitatory or inhibitory, and all the
+// Dale's law (docs/theory.md §1): every population is typed excitatory or inhibitory, and all the
 // weights leaving a population keep its sign — W_k >= 0 when pre[k] is excitatory, W_k <= 0 when
 // it is inhibitory (zero belongs to both).
 //

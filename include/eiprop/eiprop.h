@@ -1,4 +1,5 @@
-// Everything a user of eiprop includes.
+// Everything a user of eiprop includes (the data-parallel headers, which need the library
+// eiprop_distributed, and the community analysis, eiprop_analysis, are included on their own).
 #pragma once
 
 #include "eiprop/ops.h"
@@ -9,3 +10,6 @@
 #include "eiprop/convert.h"
 #include "eiprop/plasticity_rule.h"
 #include "eiprop/checkpointer.h"
+#include "eiprop/dale.h"
+#include "eiprop/simulator.h"
+#include "eiprop/analysis/ei_balance.h"

@@ -1,4 +1,4 @@
-// A circuit graph as the graph operators take it (THEORY §1): population 0 is the input;
+// A circuit graph as the graph operators take it (docs/theory.md §1): population 0 is the input;
 // populations 1..P each have an activation; projection k runs from population pre[k] (0..P) to
 // post[k] (1..P) with a weight of shape [N_post, N_pre]. Projections into one population add;
 // self-projections and cycles are allowed.

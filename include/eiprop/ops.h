@@ -11,7 +11,7 @@
 
 namespace eiprop {
 
-// How an equilibrium is reached (THEORY §2-3): "sweep", "jacobi", "euler" or "anderson".
+// How an equilibrium is reached (docs/theory.md §2-3): "sweep", "jacobi", "euler" or "anderson".
 struct RelaxationOptions {
   /* implicit */ RelaxationOptions(std::string method = "sweep") : method_(std::move(method)) {}
   TORCH_ARG(std::string, method);

@@ -1,6 +1,6 @@
 // PlasticityRule: learning without autograd and without an optimizer. Each step relaxes the
 // rates, relaxes the credits from the output imbalance, and applies the Hebbian updates to the
-// module's weights in place (THEORY §4) — one SGD step on the same loss, exactly.
+// module's weights in place (docs/theory.md §4) — one SGD step on the same loss, exactly.
 #pragma once
 
 #include "eiprop/balanced_mlp.h"

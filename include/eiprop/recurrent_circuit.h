@@ -1,5 +1,5 @@
-// RecurrentCircuit: a circuit graph (recurrent or not, THEORY §1) as a torch::nn::Module. Its
-// forward is the output population's rates at the E-I equilibrium; with Learning::credit its
+// RecurrentCircuit: a circuit graph (recurrent or not, docs/theory.md §1) as a torch::nn::Module.
+// Its forward is the output population's rates at the E-I equilibrium; with Learning::credit its
 // backward is credit relaxation (the exact implicit gradient at the equilibrium), with
 // Learning::autograd LibTorch backpropagates through the unrolled firing iterations.
 #pragma once

@@ -55,8 +55,9 @@ struct AutogradGradients {
   at::Tensor input_grad;                 // dLoss/dinput
 };
 
-// Backpropagation through the layered circuit for the squared error of THEORY §3. The drives use
-// the same GEMM calls as the rule (addmm with a bias, mm without) so gates at u = 0 agree.
+// Backpropagation through the layered circuit for the squared error of docs/theory.md §3. The
+// drives use the same GEMM calls as the rule (addmm with a bias, mm without) so gates at u = 0
+// agree.
 AutogradGradients autograd_gradients(const at::Tensor& input,
                                      const std::vector<at::Tensor>& weights,
                                      const std::vector<c10::optional<at::Tensor>>& biases,

@@ -1,5 +1,5 @@
-// The three timescales together (THEORY §5): firing rates, credits and weights of a circuit
-// evolve at once in continuous time, integrated by forward Euler with one fixed step dt:
+// The three timescales together (docs/theory.md §5): firing rates, credits and weights of a
+// circuit evolve at once in continuous time, integrated by forward Euler with one fixed step dt:
 //
 //   tau_r dr_p/dt = -r_p + f_p(u_p),          u_p = sum_{k: post[k]=p} r_{pre[k]} W_k^T + b_p
 //   tau_c dc_q/dt = -c_q + sum_{k: pre[k]=q} delta_{post[k]} W_k + e_q,   delta_p = f'_p(u_p) c_p
@@ -16,7 +16,7 @@
 // steps_per_presentation steps (presentation time T = steps_per_presentation * dt); rates and
 // credits carry over from one presentation to the next. When tau_r, tau_c << T << tau_W the rates
 // and credits sit at their equilibria for almost all of a presentation, where
-// delta^T r / B = -dLoss/dW (THEORY §3-4), so one presentation changes W by
+// delta^T r / B = -dLoss/dW (docs/theory.md §3-4), so one presentation changes W by
 //   eta T / tau_W * (-dLoss/dW):  one SGD step with lr = eta * T / tau_W  (equivalent_lr()).
 // With finite separation the simulator deviates from that SGD; examples/timescales measures how.
 #pragma once

@@ -8,17 +8,28 @@
 namespace eiprop {
 namespace ops {
 
-at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
-                            const OptionalTensorList& biases, std::vector<std::string> activations,
-                            c10::string_view method, int64_t max_iters, double tol, double dt) {
+namespace {
+
+// The call's solver settings, as both operators take them.
+CircuitCall call_of(const char* op, std::vector<std::string> activations, c10::string_view method,
+                    int64_t max_iters, double tol, double dt) {
   CircuitCall call;
-  call.op = "eiprop::circuit";
-  call.layered = true;
+  call.op = op;
   call.activations = std::move(activations);
   call.method = std::string(method.data(), method.size());
   call.max_iters = max_iters;
   call.tol = tol;
   call.dt = dt;
+  return call;
+}
+
+}  // namespace
+
+at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
+                            const OptionalTensorList& biases, std::vector<std::string> activations,
+                            c10::string_view method, int64_t max_iters, double tol, double dt) {
+  auto call = call_of("eiprop::circuit", std::move(activations), method, max_iters, tol, dt);
+  call.layered = true;
   return differentiable_circuit(input, weights, biases, std::move(call));
 }
 
@@ -27,16 +38,10 @@ at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weight
                                   at::IntArrayRef post, std::vector<std::string> activations,
                                   int64_t output, c10::string_view method, int64_t max_iters,
                                   double tol, double dt) {
-  CircuitCall call;
-  call.op = "eiprop::graph_circuit";
+  auto call = call_of("eiprop::graph_circuit", std::move(activations), method, max_iters, tol, dt);
   call.pre = pre.vec();
   call.post = post.vec();
   call.output = output;
-  call.activations = std::move(activations);
-  call.method = std::string(method.data(), method.size());
-  call.max_iters = max_iters;
-  call.tol = tol;
-  call.dt = dt;
   return differentiable_circuit(input, weights, biases, std::move(call));
 }
 

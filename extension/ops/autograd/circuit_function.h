@@ -1,6 +1,6 @@
 // The differentiable equilibrium shared by eiprop::circuit (a layered chain) and
 // eiprop::graph_circuit: forward relaxes the rates to the E-I equilibrium; backward relaxes the
-// credits with output_error = -grad_output and returns (THEORY §7)
+// credits with output_error = -grad_output and returns (docs/theory.md §7)
 //   dLoss/dW_k = -delta_{post[k]}^T r_{pre[k]},  dLoss/db_p = -sum_batch delta_p,
 //   dLoss/dinput = -input_credit.
 // Nothing inside is differentiated by autograd; on a recurrent circuit the credits solve the

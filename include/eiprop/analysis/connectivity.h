@@ -17,7 +17,7 @@
 namespace eiprop {
 namespace analysis {
 
-// A circuit's wiring (THEORY §1): population sizes N_0 (input), N_1, ..., N_P and the
+// A circuit's wiring (docs/theory.md §1): population sizes N_0 (input), N_1, ..., N_P and the
 // projections pre[k] -> post[k] with weights[k] of shape [N_post[k], N_pre[k]]. Cycles allowed.
 struct CircuitConnectivity {
   std::vector<int64_t> sizes;

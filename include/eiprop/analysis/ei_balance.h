@@ -1,4 +1,4 @@
-// E/I balance statistics of a circuit at its E-I equilibrium (THEORY §1, §6.3).
+// E/I balance statistics of a circuit at its E-I equilibrium (docs/theory.md §1, §6.3).
 //
 // For neuron i of population p, with the batch of rates at equilibrium:
 //   E_i = batch mean of sum over incoming projections k of sum_j max(W_k,ij r_j, 0)
