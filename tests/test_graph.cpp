@@ -305,17 +305,12 @@ TEST(GraphOps, DeepChainIntoALoopConvergesByJacobiAndAnderson) {
   graph.output = 250;
   auto weights = chain.weights;
   weights.push_back(0.1 * torch::eye(3, torch::kDouble));
-  const auto target = torch::randn({2, 3}, torch::kDouble);
   std::vector<at::Tensor> outputs;
   for (const std::string method : {"jacobi", "anderson"}) {
     const auto equilibrium =
         graph_equilibrium(chain.input, weights, chain.biases, graph, tight(method));
     EXPECT_TRUE(equilibrium.converged) << method;
     outputs.push_back(equilibrium.rates.back());
-    const auto credits = graph_credit_relaxation(target - equilibrium.rates.back(),
-                                                 equilibrium.drives, weights, graph,
-                                                 tight(method));
-    EXPECT_TRUE(credits.converged) << method;
   }
   EXPECT_LE(relative_error(outputs[1], outputs[0]), 1e-10);
 }
