@@ -44,8 +44,8 @@ RelaxationOptions tight(const std::string& method) {
 }
 
 struct RuleUpdates {
-  GraphEquilibrium equilibrium;
-  GraphCredits credits;
+  Equilibrium equilibrium;
+  Credits credits;
   Updates updates;
 };
 

@@ -4,13 +4,14 @@
 #include "ops/signatures.h"
 
 #include "api/dispatch.h"
+#include "api/strict.h"
 
 namespace eiprop {
 using api::find_op;
 
-GraphEquilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
-                                   const std::vector<c10::optional<at::Tensor>>& biases,
-                                   const Graph& graph, const RelaxationOptions& options) {
+Equilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                              const std::vector<c10::optional<at::Tensor>>& biases,
+                              const Graph& graph, const RelaxationOptions& options) {
   static const auto op = find_op<decltype(ops::graph_equilibrium)>("eiprop::graph_equilibrium");
   auto result = op.call(input, weights, ops::optional_tensor_list(biases), graph.pre, graph.post,
                         graph.activations, options.method(), options.max_iters(), options.tol(),
@@ -19,10 +20,10 @@ GraphEquilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at
           std::get<3>(result), std::get<4>(result)};
 }
 
-GraphCredits graph_credit_relaxation(const at::Tensor& output_error,
-                                     const std::vector<at::Tensor>& drives,
-                                     const std::vector<at::Tensor>& weights, const Graph& graph,
-                                     const RelaxationOptions& options) {
+Credits graph_credit_relaxation(const at::Tensor& output_error,
+                                const std::vector<at::Tensor>& drives,
+                                const std::vector<at::Tensor>& weights, const Graph& graph,
+                                const RelaxationOptions& options) {
   static const auto op =
       find_op<decltype(ops::graph_credit_relaxation)>("eiprop::graph_credit_relaxation");
   auto result = op.call(output_error, graph.output, drives, weights, graph.pre, graph.post,
@@ -43,6 +44,7 @@ Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>&
 at::Tensor graph_circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                          const std::vector<c10::optional<at::Tensor>>& biases, const Graph& graph,
                          const RelaxationOptions& options) {
+  api::require_strict("eiprop::graph_circuit", options);
   static const auto op = find_op<decltype(ops::graph_circuit)>("eiprop::graph_circuit");
   return op.call(input, weights, ops::optional_tensor_list(biases), graph.pre, graph.post,
                  graph.activations, graph.output, options.method(), options.max_iters(),

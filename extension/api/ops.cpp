@@ -1,9 +1,11 @@
 // The typed wrappers: one dispatcher handle per op, looked up once.
 #include "eiprop/ops.h"
 
+#include "eiprop/graph_ops.h"
 #include "ops/signatures.h"
 
 #include "api/dispatch.h"
+#include "api/strict.h"
 
 namespace eiprop {
 using api::find_op;
@@ -12,6 +14,9 @@ Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor
                            const std::vector<c10::optional<at::Tensor>>& biases,
                            const std::vector<std::string>& activations,
                            const RelaxationOptions& options) {
+  if (!options.strict()) {
+    return graph_equilibrium(input, weights, biases, Graph::chain(activations), options);
+  }
   static const auto op = find_op<decltype(ops::ei_equilibrium)>("eiprop::ei_equilibrium");
   const auto bias_list = ops::optional_tensor_list(biases);
   auto result = op.call(input, weights, bias_list, activations, options.method(),
@@ -24,6 +29,10 @@ Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::
                           const std::vector<at::Tensor>& weights,
                           const std::vector<std::string>& activations,
                           const RelaxationOptions& options) {
+  if (!options.strict()) {
+    return graph_credit_relaxation(output_error, drives, weights, Graph::chain(activations),
+                                   options);
+  }
   static const auto op = find_op<decltype(ops::credit_relaxation)>("eiprop::credit_relaxation");
   auto result = op.call(output_error, drives, weights, activations, options.method(),
                         options.max_iters(), options.tol(), options.dt());
@@ -43,6 +52,7 @@ at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weigh
                    const std::vector<c10::optional<at::Tensor>>& biases,
                    const std::vector<std::string>& activations,
                    const RelaxationOptions& options) {
+  api::require_strict("eiprop::circuit", options);
   static const auto op = find_op<decltype(ops::circuit)>("eiprop::circuit");
   const auto bias_list = ops::optional_tensor_list(biases);
   return op.call(input, weights, bias_list, activations, options.method(), options.max_iters(),

@@ -1,9 +1,9 @@
 #include "eiprop/plasticity_rule.h"
 
+#include "api/strict.h"
 #include "ops/layered.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
-#include "solvers/credit.h"
-#include "solvers/firing.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -62,9 +62,9 @@ void PlasticityRule::compute_updates(
   learn(input, output_imbalance, weight_updates, bias_targets, /*accumulate=*/false);
 }
 
-// The same three timescales as the ops (ei_equilibrium, credit_relaxation, plasticity), run on
-// the engine directly so that no input credit is computed (nothing upstream needs it) and each
-// Hebbian update is written into its target inside one GEMM.
+// The same three timescales as the ops (ei_equilibrium, credit_relaxation, plasticity), through
+// the same learning-step code, without the input credit (nothing upstream needs it) and with
+// each Hebbian update written into its target inside one GEMM.
 void PlasticityRule::learn(
     const torch::Tensor& input,
     const std::function<torch::Tensor(const torch::Tensor& output)>& output_imbalance,
@@ -73,38 +73,29 @@ void PlasticityRule::learn(
   const auto weights = module_->weights();
   const auto biases = module_->biases();
   const auto& relaxation = module_->options.relaxation();
-  const auto bias_list = ops::optional_tensor_list(biases);
-  const auto layered = ops::parse_layered_forward(
-      kRule, input, weights, bias_list, module_->activations(), relaxation.method(),
-      relaxation.max_iters(), relaxation.tol(), relaxation.dt());
+  api::require_strict(kRule, relaxation);
+  const auto graph = ops::parse_layered(kRule, input, weights, ops::optional_tensor_list(biases),
+                                       module_->activations());
+  const auto options = ops::parse_graph_solver_options(
+      kRule, graph, ops::Relaxed::rates, relaxation.method(), relaxation.max_iters(),
+      relaxation.tol(), relaxation.dt(), input.scalar_type());
   const int64_t batch = input.size(0);
   TORCH_CHECK(batch > 0, kRule, ": input has an empty batch; updates are batch averages");
 
-  const auto rates = solvers::relax_rates(layered.circuit, input, layered.options);
-  ops::check_converged(kRule, "the firing rates", layered.options, rates.stats);
-  const auto layers = static_cast<int64_t>(weights.size());
+  const auto rates = ops::equilibrium(kRule, graph.circuit, input, options);
+  const auto layers = graph.circuit.populations();
   const auto imbalance = output_imbalance(rates.rates.back());
   ops::check_matrix(kRule, "the output imbalance", imbalance, input);
   ops::check_shape(kRule, "the output imbalance", imbalance, rates.rates.back().sizes(),
                    "the output rates' shape");
-  const auto credits = solvers::relax_credits(layered.circuit, rates.drives, rates.rates, layers,
-                                              imbalance, layered.options, /*input_credit=*/false);
-  ops::check_converged(kRule, "the credits", layered.options, credits.stats);
+  const auto credits = ops::credit(kRule, "the credits", graph.circuit, rates.drives, rates.rates,
+                                   layers, imbalance, options, /*strict=*/true,
+                                   /*input_credit=*/false);
 
   const double scale = lr_ / static_cast<double>(batch);
   ops::check_update_scale(kRule, scale, input.scalar_type());
-  for (int64_t l = 0; l < layers; ++l) {
-    const auto& delta = credits.balance_credits[l + 1];
-    auto weight_target = weight_targets[l];
-    weight_target.addmm_(delta.t(), rates.rates[l], /*beta=*/accumulate ? 1 : 0, /*alpha=*/scale);
-    if (!bias_targets[l].has_value()) continue;
-    auto bias_target = *bias_targets[l];
-    if (accumulate) {
-      bias_target.add_(delta.sum(0), scale);
-    } else {
-      at::sum_out(bias_target, delta, {0}).mul_(scale);
-    }
-  }
+  ops::write_plasticity(graph.circuit, credits.balance_credits, rates.rates, scale, weight_targets,
+                        bias_targets, accumulate);
 }
 
 }  // namespace eiprop

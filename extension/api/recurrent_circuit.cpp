@@ -2,6 +2,7 @@
 
 #include "eiprop/reference.h"
 #include "kernels/activation.h"
+#include "api/strict.h"
 #include "ops/graph.h"
 #include "ops/validate.h"
 
@@ -42,6 +43,7 @@ void RecurrentCircuitImpl::reset() {
   ops::check_graph_structure(kModule, populations, graph.pre, graph.post);
   ops::check_output_population(kModule, graph.output, populations);
   const auto& relaxation = options.relaxation();
+  api::require_strict(kModule, relaxation);
   ops::parse_solver_options(kModule, relaxation.method(), relaxation.max_iters(), relaxation.tol(),
                             relaxation.dt(), at::kFloat);
 

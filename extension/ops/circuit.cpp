@@ -2,8 +2,7 @@
 // that is credit relaxation (ops/autograd/circuit_autograd.cpp). This file holds the schema and
 // the kernel used below autograd (no_grad, inference mode).
 #include "ops/layered.h"
-#include "ops/validate.h"
-#include "solvers/firing.h"
+#include "ops/learning_step.h"
 
 #include <torch/library.h>
 
@@ -16,11 +15,10 @@ constexpr const char* kOp = "eiprop::circuit";
 at::Tensor circuit(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
                    std::vector<std::string> activations, c10::string_view method,
                    int64_t max_iters, double tol, double dt) {
-  const auto forward = parse_layered_forward(kOp, input, weights, biases, activations, method,
-                                             max_iters, tol, dt);
-  auto equilibrium = solvers::relax_rates(forward.circuit, input, forward.options);
-  check_converged(kOp, "the firing rates", forward.options, equilibrium.stats);
-  return equilibrium.rates.back();
+  const auto graph = parse_layered(kOp, input, weights, biases, activations);
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
+                                                  tol, dt, input.scalar_type());
+  return equilibrium(kOp, graph.circuit, input, options).rates.back();
 }
 
 }  // namespace ops

@@ -1,7 +1,6 @@
 // eiprop::credit_relaxation — credits of a layered circuit at the credit equilibrium.
-#include "ops/signatures.h"
-#include "ops/validate.h"
-#include "solvers/credit.h"
+#include "ops/layered.h"
+#include "ops/learning_step.h"
 
 #include <torch/library.h>
 
@@ -15,44 +14,14 @@ std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double> credit_relaxati
     const at::Tensor& output_error, at::TensorList drives, at::TensorList weights,
     std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
     double dt) {
-  check_matrix(kOp, "output_error", output_error, at::Tensor());
-  TORCH_CHECK(!weights.empty(), kOp,
-              ": weights is empty; a layered circuit needs at least one layer");
-  check_matrix(kOp, argument("weights", 0), weights[0], output_error);
-  check_layered_weights(kOp, weights, weights[0].size(1), output_error);
-  check_count(kOp, "drives", drives.size(), weights.size(), "weights");
-  check_count(kOp, "activations", activations.size(), weights.size(), "weights");
-  const int64_t batch = output_error.size(0);
-  for (size_t l = 0; l < drives.size(); ++l) {
-    const auto what = argument("drives", l);
-    check_matrix(kOp, what, drives[l], output_error);
-    check_shape(kOp, what, drives[l], {batch, weights[l].size(0)},
-                c10::str("[batch of output_error, rows of weights[", l, "]]"));
-  }
-  const auto layers = static_cast<int64_t>(weights.size());
-  check_shape(kOp, "output_error", output_error, {batch, weights[layers - 1].size(0)},
-              "[batch, width of the output layer]");
-  const auto layer_activations = parse_activations(kOp, activations);
-  const auto options =
-      parse_solver_options(kOp, method, max_iters, tol, dt, output_error.scalar_type());
-
-  // A NaN drive can hide from the credits (relu's gate reads NaN as active).
-  FiniteCheck(kOp)
-      .add("drives", drives, "layer", kNonFiniteInput)
-      .add("weights", weights, "layer", kNonFiniteInput)
-      .run();
-  const auto circuit = kernels::Circuit::layered(
-      weights.vec(), std::vector<c10::optional<at::Tensor>>(layers), layer_activations);
-  check_wavefront_fits(kOp, "the credits", options, circuit.acyclic(),
-                       static_cast<int64_t>(circuit.credit_waves().size()));
-  std::vector<at::Tensor> population_drives{at::Tensor()};
-  population_drives.insert(population_drives.end(), drives.begin(), drives.end());
-  auto equilibrium = solvers::relax_credits(circuit, population_drives, /*rates=*/{},
-                                            /*output=*/layers, output_error, options);
-  check_converged(kOp, "the credits", options, equilibrium.stats);
-  std::vector<at::Tensor> credits(equilibrium.credits.begin() + 1, equilibrium.credits.end());
-  return {std::move(credits), equilibrium.credits[0], equilibrium.stats.iterations,
-          equilibrium.stats.residual};
+  const auto graph = parse_layered_credit(kOp, output_error, drives, weights, activations);
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::credits, method, max_iters,
+                                                  tol, dt, output_error.scalar_type());
+  auto solved = checked_credit(kOp, kLayerNaming, graph.circuit, drives, weights,
+                               graph.circuit.populations(), output_error, options, /*strict=*/true);
+  auto input_credit = solved.credits[0];
+  return {populations_of(std::move(solved.credits)), std::move(input_credit),
+          solved.stats.iterations, solved.stats.residual};
 }
 
 }  // namespace ops

@@ -1,7 +1,6 @@
 // eiprop::ei_equilibrium — firing rates of a layered circuit at the E-I equilibrium.
 #include "ops/layered.h"
-#include "ops/validate.h"
-#include "solvers/firing.h"
+#include "ops/learning_step.h"
 
 #include <torch/library.h>
 
@@ -15,15 +14,12 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double> ei
     const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
     std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
     double dt) {
-  const auto forward = parse_layered_forward(kOp, input, weights, biases, activations, method,
-                                             max_iters, tol, dt);
-  const auto& options = forward.options;
-  auto equilibrium = solvers::relax_rates(forward.circuit, input, options);
-  check_converged(kOp, "the firing rates", options, equilibrium.stats);
-  std::vector<at::Tensor> rates(equilibrium.rates.begin() + 1, equilibrium.rates.end());
-  std::vector<at::Tensor> drives(equilibrium.drives.begin() + 1, equilibrium.drives.end());
-  return {std::move(rates), std::move(drives), equilibrium.stats.iterations,
-          equilibrium.stats.residual};
+  const auto graph = parse_layered(kOp, input, weights, biases, activations);
+  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
+                                                  tol, dt, input.scalar_type());
+  auto solved = equilibrium(kOp, graph.circuit, input, options);
+  return {populations_of(std::move(solved.rates)), populations_of(std::move(solved.drives)),
+          solved.stats.iterations, solved.stats.residual};
 }
 
 }  // namespace ops

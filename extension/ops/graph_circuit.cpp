@@ -2,8 +2,8 @@
 // differentiable, with a backward that is credit relaxation (ops/autograd/circuit_function.cpp).
 // This file holds the schema and the kernel used below autograd (no_grad, inference mode).
 #include "ops/graph.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
-#include "solvers/firing.h"
 
 #include <torch/library.h>
 
@@ -24,9 +24,7 @@ at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
   check_output_population(kOp, output, graph.circuit.populations());
   const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
                                                   tol, dt, input.scalar_type());
-  auto equilibrium = solvers::relax_rates(graph.circuit, input, options);
-  check_converged(kOp, "the firing rates", options, equilibrium.stats);
-  return equilibrium.rates[output];
+  return equilibrium(kOp, graph.circuit, input, options).rates[output];
 }
 
 }  // namespace ops

@@ -1,8 +1,8 @@
 // eiprop::graph_credit_relaxation — credits of a circuit graph at the credit equilibrium; on a
 // recurrent circuit the solution of the adjoint equation (I - W^T D) c = e (docs/theory.md §3).
 #include "ops/graph.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
-#include "solvers/credit.h"
 
 #include <torch/library.h>
 
@@ -28,20 +28,12 @@ std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_cre
   const auto options = parse_graph_solver_options(kOp, graph, Relaxed::credits, method, max_iters,
                                                   tol, dt, output_error.scalar_type());
 
-  // A NaN drive can hide from the credits (relu's gate reads NaN as active).
-  FiniteCheck(kOp)
-      .add("drives", drives, "population", kNonFiniteInput, /*entry_offset=*/1)
-      .add("weights", weights, "projection", kNonFiniteInput)
-      .run();
-  std::vector<at::Tensor> population_drives{at::Tensor()};
-  population_drives.insert(population_drives.end(), drives.begin(), drives.end());
-  auto equilibrium = solvers::relax_credits(graph.circuit, population_drives, /*rates=*/{}, output,
-                                            output_error, options);
-  check_solved(kOp, "the credits", options, equilibrium.stats, strict);
-  std::vector<at::Tensor> credits(equilibrium.credits.begin() + 1, equilibrium.credits.end());
-  const auto& stats = equilibrium.stats;
-  return {std::move(credits), equilibrium.credits[0], stats.iterations, stats.residual,
-          stats.converged};
+  auto solved = checked_credit(kOp, kGraphNaming, graph.circuit, drives, weights, output,
+                               output_error, options, strict);
+  const auto& stats = solved.stats;
+  auto input_credit = solved.credits[0];
+  return {populations_of(std::move(solved.credits)), std::move(input_credit), stats.iterations,
+          stats.residual, stats.converged};
 }
 
 }  // namespace ops

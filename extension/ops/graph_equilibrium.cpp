@@ -1,8 +1,8 @@
 // eiprop::graph_equilibrium — firing rates of a circuit graph (recurrent or not) at the E-I
 // equilibrium.
 #include "ops/graph.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
-#include "solvers/firing.h"
 
 #include <torch/library.h>
 
@@ -21,12 +21,10 @@ graph_equilibrium(const at::Tensor& input, at::TensorList weights, const Optiona
       parse_graph(kOp, input.size(1), input, weights, biases, pre, post, activations);
   const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
                                                   tol, dt, input.scalar_type());
-  auto equilibrium = solvers::relax_rates(graph.circuit, input, options);
-  check_solved(kOp, "the firing rates", options, equilibrium.stats, strict);
-  std::vector<at::Tensor> rates(equilibrium.rates.begin() + 1, equilibrium.rates.end());
-  std::vector<at::Tensor> drives(equilibrium.drives.begin() + 1, equilibrium.drives.end());
-  const auto& stats = equilibrium.stats;
-  return {std::move(rates), std::move(drives), stats.iterations, stats.residual, stats.converged};
+  auto solved = equilibrium(kOp, graph.circuit, input, options, strict);
+  const auto& stats = solved.stats;
+  return {populations_of(std::move(solved.rates)), populations_of(std::move(solved.drives)),
+          stats.iterations, stats.residual, stats.converged};
 }
 
 }  // namespace ops

@@ -1,8 +1,8 @@
 // eiprop::graph_plasticity — the Hebbian updates of every projection and population bias of a
 // circuit graph (docs/theory.md §4): dW_k = lr/B delta_{post[k]}^T r_{pre[k]}, db_p = lr/B sum
 // delta_p.
-#include "kernels/synapses.h"
 #include "ops/graph.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>
@@ -39,33 +39,9 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
   check_population_tensors(kOp, "drives", drives, widths, batch, input);
   check_population_tensors(kOp, "credits", credits, widths, batch, input);
 
-  const double scale = lr / static_cast<double>(batch);
-  check_update_scale(kOp, scale, input.scalar_type());
-  std::vector<at::Tensor> balance_credits;
-  std::vector<at::Tensor> bias_updates;
-  for (int64_t p = 1; p <= populations; ++p) {
-    balance_credits.push_back(kernels::balance_credit(population_activations[p - 1],
-                                                      drives[p - 1], rates[p - 1],
-                                                      credits[p - 1]));
-    bias_updates.push_back(kernels::bias_plasticity(balance_credits.back(), scale));
-  }
-  std::vector<at::Tensor> weight_updates;
-  for (size_t k = 0; k < pre.size(); ++k) {
-    const at::Tensor& presynaptic_rate = pre[k] == 0 ? input : rates[pre[k] - 1];
-    weight_updates.push_back(
-        kernels::weight_plasticity(balance_credits[post[k] - 1], presynaptic_rate, scale));
-  }
-  // Every input, also the entries the rule does not read, then the updates.
-  const auto overflow = overflowing_updates(lr, input.scalar_type());
-  FiniteCheck(kOp)
-      .add("input", input, kNonFiniteInput)
-      .add("rates", rates, "population", kNonFiniteInput, /*entry_offset=*/1)
-      .add("drives", drives, "population", kNonFiniteInput, /*entry_offset=*/1)
-      .add("credits", credits, "population", kNonFiniteInput, /*entry_offset=*/1)
-      .add("weight_updates", weight_updates, "projection", overflow)
-      .add("bias_updates", bias_updates, "population", overflow, /*entry_offset=*/1)
-      .run();
-  return {std::move(weight_updates), std::move(bias_updates)};
+  auto updates = checked_plasticity(kOp, kGraphNaming, input, rates, drives, credits, pre, post,
+                                    population_activations, lr);
+  return {std::move(updates.weight_updates), std::move(updates.bias_updates)};
 }
 
 }  // namespace ops

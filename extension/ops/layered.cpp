@@ -2,14 +2,36 @@
 
 #include "ops/validate.h"
 
+#include <numeric>
+
 namespace eiprop {
 namespace ops {
+namespace {
 
-LayeredForward parse_layered_forward(const char* op, const at::Tensor& input,
-                                     at::TensorList weights, const OptionalTensorList& biases,
-                                     const std::vector<std::string>& activations,
-                                     c10::string_view method, int64_t max_iters, double tol,
-                                     double dt) {
+// N_0..N_L of a chain whose weights passed check_layered_weights.
+std::vector<int64_t> chain_widths(at::TensorList weights) {
+  std::vector<int64_t> widths{weights[0].size(1)};
+  for (const auto& weight : weights) widths.push_back(weight.size(0));
+  return widths;
+}
+
+}  // namespace
+
+std::vector<int64_t> chain_pre(int64_t layers) {
+  std::vector<int64_t> pre(layers);
+  std::iota(pre.begin(), pre.end(), 0);
+  return pre;
+}
+
+std::vector<int64_t> chain_post(int64_t layers) {
+  std::vector<int64_t> post(layers);
+  std::iota(post.begin(), post.end(), 1);
+  return post;
+}
+
+GraphCircuit parse_layered(const char* op, const at::Tensor& input, at::TensorList weights,
+                           const OptionalTensorList& biases,
+                           const std::vector<std::string>& activations) {
   check_matrix(op, "input", input, at::Tensor());
   check_layered_weights(op, weights, input.size(1), input);
   check_count(op, "biases", biases.size(), weights.size(), "weights");
@@ -28,12 +50,36 @@ LayeredForward parse_layered_forward(const char* op, const at::Tensor& input,
     layer_biases.push_back(std::move(bias));
   }
   auto layer_activations = parse_activations(op, activations);
-  const auto options = parse_solver_options(op, method, max_iters, tol, dt, input.scalar_type());
-  auto circuit = kernels::Circuit::layered(weights.vec(), std::move(layer_biases),
-                                           std::move(layer_activations));
-  check_wavefront_fits(op, "the firing rates", options, circuit.acyclic(),
-                       static_cast<int64_t>(circuit.firing_waves().size()));
-  return {std::move(circuit), options};
+  return {kernels::Circuit::layered(weights.vec(), std::move(layer_biases),
+                                    std::move(layer_activations)),
+          chain_widths(weights)};
+}
+
+GraphCircuit parse_layered_credit(const char* op, const at::Tensor& output_error,
+                                  at::TensorList drives, at::TensorList weights,
+                                  const std::vector<std::string>& activations) {
+  check_matrix(op, "output_error", output_error, at::Tensor());
+  TORCH_CHECK(!weights.empty(), op,
+              ": weights is empty; a layered circuit needs at least one layer");
+  check_matrix(op, argument("weights", 0), weights[0], output_error);
+  check_layered_weights(op, weights, weights[0].size(1), output_error);
+  check_count(op, "drives", drives.size(), weights.size(), "weights");
+  check_count(op, "activations", activations.size(), weights.size(), "weights");
+  const int64_t batch = output_error.size(0);
+  for (size_t l = 0; l < drives.size(); ++l) {
+    const auto what = argument("drives", l);
+    check_matrix(op, what, drives[l], output_error);
+    check_shape(op, what, drives[l], {batch, weights[l].size(0)},
+                c10::str("[batch of output_error, rows of weights[", l, "]]"));
+  }
+  const auto layers = static_cast<int64_t>(weights.size());
+  check_shape(op, "output_error", output_error, {batch, weights[layers - 1].size(0)},
+              "[batch, width of the output layer]");
+  auto layer_activations = parse_activations(op, activations);
+  return {kernels::Circuit::layered(weights.vec(),
+                                    std::vector<c10::optional<at::Tensor>>(layers),
+                                    std::move(layer_activations)),
+          chain_widths(weights)};
 }
 
 }  // namespace ops

@@ -1,7 +1,7 @@
 // eiprop::plasticity — the Hebbian weight and bias updates of a layered circuit (docs/theory.md
 // §4).
-#include "kernels/synapses.h"
-#include "ops/signatures.h"
+#include "ops/layered.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>
@@ -35,29 +35,10 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
   }
   const auto layer_activations = parse_activations(kOp, activations);
 
-  const double scale = lr / static_cast<double>(batch);
-  check_update_scale(kOp, scale, input.scalar_type());
-  std::vector<at::Tensor> weight_updates;
-  std::vector<at::Tensor> bias_updates;
-  for (size_t l = 0; l < drives.size(); ++l) {
-    const auto delta =
-        kernels::balance_credit(layer_activations[l], drives[l], rates[l], credits[l]);
-    const at::Tensor& presynaptic_rate = l == 0 ? input : rates[l - 1];
-    weight_updates.push_back(kernels::weight_plasticity(delta, presynaptic_rate, scale));
-    bias_updates.push_back(kernels::bias_plasticity(delta, scale));
-  }
-  // Every input, also the entries the rule does not read (the output layer's rates, an
-  // identity layer's drives), then the updates.
-  const auto overflow = overflowing_updates(lr, input.scalar_type());
-  FiniteCheck(kOp)
-      .add("input", input, kNonFiniteInput)
-      .add("rates", rates, "layer", kNonFiniteInput)
-      .add("drives", drives, "layer", kNonFiniteInput)
-      .add("credits", credits, "layer", kNonFiniteInput)
-      .add("weight_updates", weight_updates, "layer", overflow)
-      .add("bias_updates", bias_updates, "layer", overflow)
-      .run();
-  return {std::move(weight_updates), std::move(bias_updates)};
+  const auto layers = static_cast<int64_t>(drives.size());
+  auto updates = checked_plasticity(kOp, kLayerNaming, input, rates, drives, credits,
+                                    chain_pre(layers), chain_post(layers), layer_activations, lr);
+  return {std::move(updates.weight_updates), std::move(updates.bias_updates)};
 }
 
 }  // namespace ops

@@ -16,6 +16,20 @@ struct Graph {
   std::vector<std::string> activations;  // activations[p-1]: population p's activation
   int64_t output = 0;                    // the population whose imbalance drives credit
 
+  // The layered circuit 0 -> 1 -> ... -> L (layer l = population l+1) as a graph: projection l
+  // runs from population l to l+1, and the output is population L.
+  static Graph chain(std::vector<std::string> activations) {
+    Graph graph;
+    const auto layers = static_cast<int64_t>(activations.size());
+    for (int64_t l = 0; l < layers; ++l) {
+      graph.pre.push_back(l);
+      graph.post.push_back(l + 1);
+    }
+    graph.activations = std::move(activations);
+    graph.output = layers;
+    return graph;
+  }
+
   int64_t populations() const { return static_cast<int64_t>(activations.size()); }
   int64_t projections() const { return static_cast<int64_t>(pre.size()); }
 };

@@ -13,36 +13,20 @@
 
 namespace eiprop {
 
-struct GraphEquilibrium {
-  std::vector<at::Tensor> rates;   // rates[p-1]: population p's rates, [B, N_p]
-  std::vector<at::Tensor> drives;  // drives[p-1]: population p's drive
-  int64_t iterations = 0;
-  double residual = 0.0;
-  bool converged = true;
-};
-
-struct GraphCredits {
-  std::vector<at::Tensor> credits;  // credits[p-1], [B, N_p]
-  at::Tensor input_credit;          // [B, N_0]
-  int64_t iterations = 0;
-  double residual = 0.0;
-  bool converged = true;
-};
-
 // The solver used when none is given: jacobi (exact wavefront on acyclic graphs).
 inline RelaxationOptions graph_relaxation() { return RelaxationOptions("jacobi"); }
 
 // eiprop::graph_equilibrium. biases: one per population 1..P (nullopt: none), or empty.
-GraphEquilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
-                                   const std::vector<c10::optional<at::Tensor>>& biases,
-                                   const Graph& graph,
-                                   const RelaxationOptions& options = graph_relaxation());
+Equilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
+                              const std::vector<c10::optional<at::Tensor>>& biases,
+                              const Graph& graph,
+                              const RelaxationOptions& options = graph_relaxation());
 
 // eiprop::graph_credit_relaxation, with e at population graph.output.
-GraphCredits graph_credit_relaxation(const at::Tensor& output_error,
-                                     const std::vector<at::Tensor>& drives,
-                                     const std::vector<at::Tensor>& weights, const Graph& graph,
-                                     const RelaxationOptions& options = graph_relaxation());
+Credits graph_credit_relaxation(const at::Tensor& output_error,
+                                const std::vector<at::Tensor>& drives,
+                                const std::vector<at::Tensor>& weights, const Graph& graph,
+                                const RelaxationOptions& options = graph_relaxation());
 
 // eiprop::graph_plasticity: weight_updates[k] for projection k, bias_updates[p-1] for population p.
 Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,

@@ -22,23 +22,29 @@ struct RelaxationOptions {
   TORCH_ARG(double, tol) = 0.0;
   // euler step (anderson: mixing) as a fraction of the time constant, in (0, 1].
   TORCH_ARG(double, dt) = 1.0;
-  // Graph operators: raise when a solve does not converge (true), or return its results with
-  // converged = false (false). Non-finite results always raise.
+  // The relaxations (ei_equilibrium, credit_relaxation and their graph_ forms): raise when a
+  // solve does not converge (true), or return its results with converged = false (false).
+  // Non-finite results always raise. The differentiable circuits and the modules return rates
+  // only, with no flag to carry: they raise, and refuse strict(false).
   TORCH_ARG(bool, strict) = true;
 };
 
+// A layered circuit is the graph 0 -> 1 -> ... -> L (layer l = population l+1), so both kinds of
+// operator return the same results: entry i belongs to population i+1.
 struct Equilibrium {
-  std::vector<at::Tensor> rates;   // rates[l]: layer l's rates, [B, N_{l+1}]
-  std::vector<at::Tensor> drives;  // drives[l]: layer l's drives u = pre W^T + b
+  std::vector<at::Tensor> rates;   // rates[i]: population i+1's rates, [B, N_{i+1}]
+  std::vector<at::Tensor> drives;  // drives[i]: its drive u = sum of pre W^T, + b
   int64_t iterations = 0;
   double residual = 0.0;
+  bool converged = true;
 };
 
 struct Credits {
-  std::vector<at::Tensor> credits;  // credits[l], [B, N_{l+1}]; credits[L-1] = output_error
+  std::vector<at::Tensor> credits;  // credits[i]: population i+1's credit, [B, N_{i+1}]
   at::Tensor input_credit;          // [B, N_0]
   int64_t iterations = 0;
   double residual = 0.0;
+  bool converged = true;
 };
 
 struct Updates {
@@ -51,13 +57,15 @@ struct EICurrents {
   at::Tensor inhibitory;  // [B, N_post], >= 0; excitatory - inhibitory = rates @ weight^T
 };
 
-// eiprop::ei_equilibrium
+// eiprop::ei_equilibrium. With options.strict(false) the call goes to eiprop::graph_equilibrium
+// on the chain (the layered op's schema has no converged flag to return).
 Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                            const std::vector<c10::optional<at::Tensor>>& biases,
                            const std::vector<std::string>& activations,
                            const RelaxationOptions& options = {});
 
-// eiprop::credit_relaxation
+// eiprop::credit_relaxation; strict(false) as for ei_equilibrium, through
+// eiprop::graph_credit_relaxation.
 Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::Tensor>& drives,
                           const std::vector<at::Tensor>& weights,
                           const std::vector<std::string>& activations,

@@ -1,17 +1,14 @@
 #include "ops/autograd/circuit_function.h"
 
-#include "kernels/synapses.h"
 #include "ops/graph.h"
 #include "ops/layered.h"
+#include "ops/learning_step.h"
 #include "ops/validate.h"
-#include "solvers/credit.h"
-#include "solvers/firing.h"
 
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/functions/basic_ops.h>
 #include <torch/csrc/autograd/functions/utils.h>
 
-#include <numeric>
 
 namespace eiprop {
 namespace ops {
@@ -41,33 +38,23 @@ variable_list once_differentiable(const std::string& op, const variable_list& gr
       });
 }
 
-struct ForwardProblem {
-  kernels::Circuit circuit;
-  solvers::SolverOptions options;
-};
-
-// Validates the call as its op does and completes a chain's pre/post/output.
-ForwardProblem parse_forward(const at::Tensor& input, at::TensorList weights,
-                             const OptionalTensorList& biases, CircuitCall& call) {
+// Validates the call as its op does (a chain's errors name layers) and completes a chain's
+// pre/post/output.
+GraphCircuit parse_forward(const at::Tensor& input, at::TensorList weights,
+                           const OptionalTensorList& biases, CircuitCall& call) {
   if (call.layered) {
-    auto layered = parse_layered_forward(call.op, input, weights, biases, call.activations,
-                                         call.method, call.max_iters, call.tol, call.dt);
     const auto layers = static_cast<int64_t>(weights.size());
-    call.pre.resize(layers);
-    std::iota(call.pre.begin(), call.pre.end(), 0);
-    call.post.resize(layers);
-    std::iota(call.post.begin(), call.post.end(), 1);
+    auto graph = parse_layered(call.op, input, weights, biases, call.activations);
+    call.pre = chain_pre(layers);
+    call.post = chain_post(layers);
     call.output = layers;
-    return {std::move(layered.circuit), layered.options};
+    return graph;
   }
   check_matrix(call.op, "input", input, at::Tensor());
   auto graph = parse_graph(call.op, input.size(1), input, weights, biases, call.pre, call.post,
                            call.activations);
   check_output_population(call.op, call.output, graph.circuit.populations());
-  const auto options = parse_graph_solver_options(call.op, graph, Relaxed::rates, call.method,
-                                                  call.max_iters, call.tol, call.dt,
-                                                  input.scalar_type());
-  return {std::move(graph.circuit), options};
+  return graph;
 }
 
 class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
@@ -78,18 +65,20 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
                             at::TensorList present_biases, const OptionalTensorList& biases,
                             CircuitCall call) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    const auto problem = parse_forward(input, weights, biases, call);
-    auto equilibrium = solvers::relax_rates(problem.circuit, input, problem.options);
-    check_converged(call.op, "the firing rates", problem.options, equilibrium.stats);
+    const auto graph = parse_forward(input, weights, biases, call);
+    const auto options =
+        parse_graph_solver_options(call.op, graph, Relaxed::rates, call.method, call.max_iters,
+                                   call.tol, call.dt, input.scalar_type());
+    const auto solved = equilibrium(call.op, graph.circuit, input, options);
 
     // Saved: input, weights, then per population its rate and drive, then the present biases
     // (read only to connect a double backward's error to them).
-    const int64_t populations = problem.circuit.populations();
+    const int64_t populations = graph.circuit.populations();
     std::vector<at::Tensor> saved{input};
     saved.insert(saved.end(), weights.begin(), weights.end());
     for (int64_t p = 1; p <= populations; ++p) {
-      saved.push_back(equilibrium.rates[p]);
-      saved.push_back(equilibrium.drives[p]);
+      saved.push_back(solved.rates[p]);
+      saved.push_back(solved.drives[p]);
     }
     saved.insert(saved.end(), present_biases.begin(), present_biases.end());
     ctx->save_for_backward(saved);
@@ -103,9 +92,9 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     ctx->saved_data["tol"] = call.tol;
     ctx->saved_data["dt"] = call.dt;
     c10::List<bool> has_bias;
-    for (int64_t p = 1; p <= populations; ++p) has_bias.push_back(problem.circuit.bias(p).has_value());
+    for (int64_t p = 1; p <= populations; ++p) has_bias.push_back(graph.circuit.bias(p).has_value());
     ctx->saved_data["has_bias"] = has_bias;
-    return equilibrium.rates[call.output];
+    return solved.rates[call.output];
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -164,30 +153,27 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     // the minus sign) gives the gradients directly, with no negation pass over any tensor.
     // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
     const bool input_needs_grad = ctx->needs_input_grad(0);
-    const auto credits = solvers::relax_credits(circuit, drives, rates,
-                                                ctx->saved_data["output"].toInt(), grad_outputs[0],
-                                                options, input_needs_grad);
-    check_converged(op.c_str(), "the credits (backward)", options, credits.stats);
+    const auto credits = credit(op.c_str(), "the credits (backward)", circuit, drives, rates,
+                                ctx->saved_data["output"].toInt(), grad_outputs[0], options,
+                                /*strict=*/true, input_needs_grad);
 
     // One gradient per forward argument: input, weights..., present biases..., then the 2
     // non-differentiable arguments.
-    int64_t present = 0;
-    for (int64_t p = 0; p < populations; ++p) present += has_bias[p] ? 1 : 0;
-    variable_list grads(1 + projections + present + 2);
-    if (input_needs_grad) grads[0] = credits.credits[0];
-    for (int64_t k = 0; k < projections; ++k) {
-      if (ctx->needs_input_grad(1 + k)) {
-        grads[1 + k] = kernels::weight_plasticity(credits.balance_credits[post[k]],
-                                                  rates[pre[k]], 1.0);
-      }
+    std::vector<bool> weight_wanted(projections), bias_wanted(populations);
+    int64_t slot = 1 + projections;
+    for (int64_t k = 0; k < projections; ++k) weight_wanted[k] = ctx->needs_input_grad(1 + k);
+    for (int64_t p = 0; p < populations; ++p) {
+      bias_wanted[p] = has_bias[p] && ctx->needs_input_grad(slot);
+      slot += has_bias[p] ? 1 : 0;
     }
-    int64_t bias_slot = 1 + projections;
-    for (int64_t p = 1; p <= populations; ++p) {
-      if (!has_bias[p - 1]) continue;
-      if (ctx->needs_input_grad(bias_slot)) {
-        grads[bias_slot] = kernels::bias_plasticity(credits.balance_credits[p], 1.0);
-      }
-      ++bias_slot;
+    auto gradients = plasticity_updates(pre, post, credits.balance_credits, rates, /*scale=*/1.0,
+                                weight_wanted, bias_wanted);
+    variable_list grads(slot + 2);
+    if (input_needs_grad) grads[0] = credits.credits[0];
+    for (int64_t k = 0; k < projections; ++k) grads[1 + k] = gradients.weight_updates[k];
+    slot = 1 + projections;
+    for (int64_t p = 0; p < populations; ++p) {
+      if (has_bias[p]) grads[slot++] = gradients.bias_updates[p];
     }
     return grads;
   }
