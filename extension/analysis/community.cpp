@@ -1,6 +1,7 @@
 #include "eiprop/analysis/community.h"
 
 #include "analysis/igraph_graph.h"
+#include "util/enum_table.h"
 
 #include <c10/util/Exception.h>
 
@@ -10,6 +11,9 @@
 namespace eiprop {
 namespace analysis {
 namespace {
+
+constexpr util::EnumTable<CommunityMethod, 2> kCommunityMethods{
+    {{"louvain", CommunityMethod::louvain}, {"leiden", CommunityMethod::leiden}}};
 
 void check_resolution(const char* function, double resolution) {
   TORCH_CHECK(std::isfinite(resolution) && resolution > 0.0, function,
@@ -35,20 +39,14 @@ double igraph_q(const char* function, const detail::IgraphGraph& graph,
 }  // namespace
 
 const char* community_method_name(CommunityMethod method) {
-  switch (method) {
-    case CommunityMethod::louvain:
-      return "louvain";
-    case CommunityMethod::leiden:
-      return "leiden";
-  }
-  return "unknown";
+  return util::enum_name(kCommunityMethods, method);
 }
 
 CommunityMethod parse_community_method(const std::string& name) {
-  if (name == "louvain") return CommunityMethod::louvain;
-  if (name == "leiden") return CommunityMethod::leiden;
-  TORCH_CHECK(false, "eiprop::analysis::parse_community_method: unknown method '", name,
-              "'; expected louvain or leiden");
+  const auto parsed = util::parse_enum(kCommunityMethods, name);
+  TORCH_CHECK(parsed.has_value(), "eiprop::analysis::parse_community_method: unknown method '",
+              name, "'; expected one of ", util::enum_choices(kCommunityMethods));
+  return *parsed;
 }
 
 double modularity(const WeightedGraph& graph, const std::vector<int64_t>& membership,

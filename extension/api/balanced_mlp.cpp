@@ -1,17 +1,27 @@
 #include "eiprop/balanced_mlp.h"
 
 #include "eiprop/reference.h"
+#include "api/strict.h"
 #include "kernels/activation.h"
+#include "util/enum_table.h"
 
 #include <c10/util/irange.h>
 
 namespace eiprop {
 namespace {
 constexpr const char* kModule = "eiprop::BalancedMLP";
-}
 
-const char* learning_name(Learning learning) {
-  return learning == Learning::credit ? "credit" : "autograd";
+constexpr util::EnumTable<Learning, 2> kLearnings{
+    {{"credit", Learning::credit}, {"autograd", Learning::autograd}}};
+}  // namespace
+
+const char* learning_name(Learning learning) { return util::enum_name(kLearnings, learning); }
+
+Learning parse_learning(const std::string& name) {
+  const auto parsed = util::parse_enum(kLearnings, name);
+  TORCH_CHECK(parsed.has_value(), "eiprop::parse_learning: learning is '", name,
+              "', which is not a learning mode; expected one of ", util::enum_choices(kLearnings));
+  return *parsed;
 }
 
 std::vector<std::string> BalancedMLPOptions::layer_activations() const {
@@ -44,6 +54,7 @@ void BalancedMLPImpl::reset() {
                 ": the activation of layer ", l, " is '", activations[l],
                 "', which is not an activation; expected one of ", kernels::activation_choices());
   }
+  api::require_strict(kModule, options.relaxation());
   // reset() runs at construction, on clones (whose children were cleared) and on demand.
   const auto registered = named_children();
   for (size_t l = 0; l < linear_.size(); ++l) {

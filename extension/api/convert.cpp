@@ -1,5 +1,7 @@
 #include "eiprop/convert.h"
 
+#include "kernels/activation.h"
+
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/linear.h>
 
@@ -17,20 +19,22 @@ c10::optional<std::string> activation_of(const std::string& name,
   if (module->as<torch::nn::Sigmoid>()) return std::string("sigmoid");
   if (module->as<torch::nn::ReLU>()) return std::string("relu");
   if (const auto* leaky = module->as<torch::nn::LeakyReLU>()) {
-    TORCH_CHECK(leaky->options.negative_slope() == 0.01, kConvert, ": ", where,
-                " has negative_slope ", leaky->options.negative_slope(),
-                "; eiprop's leaky_relu has slope 0.01");
+    TORCH_CHECK(leaky->options.negative_slope() == kernels::kLeakyReluSlope, kConvert, ": ",
+                where, " has negative_slope ", leaky->options.negative_slope(),
+                "; eiprop's leaky_relu has slope ", kernels::kLeakyReluSlope);
     return std::string("leaky_relu");
   }
   if (const auto* softplus = module->as<torch::nn::Softplus>()) {
-    TORCH_CHECK(softplus->options.beta() == 1.0 && softplus->options.threshold() == 20.0,
+    TORCH_CHECK(softplus->options.beta() == kernels::kSoftplusBeta &&
+                    softplus->options.threshold() == kernels::kSoftplusThreshold,
                 kConvert, ": ", where, " has beta ", softplus->options.beta(), " and threshold ",
-                softplus->options.threshold(), "; eiprop's softplus has beta 1, threshold 20");
+                softplus->options.threshold(), "; eiprop's softplus has beta ",
+                kernels::kSoftplusBeta, ", threshold ", kernels::kSoftplusThreshold);
     return std::string("softplus");
   }
   if (const auto* elu = module->as<torch::nn::ELU>()) {
-    TORCH_CHECK(elu->options.alpha() == 1.0, kConvert, ": ", where, " has alpha ",
-                elu->options.alpha(), "; eiprop's elu has alpha 1");
+    TORCH_CHECK(elu->options.alpha() == kernels::kEluAlpha, kConvert, ": ", where, " has alpha ",
+                elu->options.alpha(), "; eiprop's elu has alpha ", kernels::kEluAlpha);
     return std::string("elu");
   }
   if (module->as<torch::nn::Identity>()) return std::string();

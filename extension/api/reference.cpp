@@ -1,5 +1,6 @@
 #include "eiprop/reference.h"
 
+#include "kernels/activation.h"
 #include "solvers/options.h"
 
 #include <torch/autograd.h>
@@ -15,18 +16,24 @@ namespace eiprop {
 
 at::Tensor autograd_rate(const std::string& activation, const at::Tensor& drive) {
   namespace F = torch::nn::functional;
-  if (activation == "identity") return drive;
-  if (activation == "tanh") return torch::tanh(drive);
-  if (activation == "sigmoid") return torch::sigmoid(drive);
-  if (activation == "relu") return torch::relu(drive);
-  if (activation == "leaky_relu") {
-    return F::leaky_relu(drive, F::LeakyReLUFuncOptions().negative_slope(0.01));
+  using kernels::Activation;
+  const auto parsed = kernels::parse_activation(activation);
+  TORCH_CHECK(parsed.has_value(), "eiprop::autograd_rate: activation '", activation,
+              "' is not an activation; expected one of ", kernels::activation_choices());
+  switch (*parsed) {
+    case Activation::identity: return drive;
+    case Activation::tanh: return torch::tanh(drive);
+    case Activation::sigmoid: return torch::sigmoid(drive);
+    case Activation::relu: return torch::relu(drive);
+    case Activation::leaky_relu:
+      return F::leaky_relu(drive, F::LeakyReLUFuncOptions().negative_slope(kernels::kLeakyReluSlope));
+    case Activation::softplus:
+      return F::softplus(drive, F::SoftplusFuncOptions()
+                                    .beta(kernels::kSoftplusBeta)
+                                    .threshold(kernels::kSoftplusThreshold));
+    case Activation::elu: return F::elu(drive, F::ELUFuncOptions().alpha(kernels::kEluAlpha));
   }
-  if (activation == "softplus") {
-    return F::softplus(drive, F::SoftplusFuncOptions().beta(1).threshold(20));
-  }
-  if (activation == "elu") return F::elu(drive, F::ELUFuncOptions().alpha(1.0));
-  TORCH_CHECK(false, "eiprop::autograd_rate: activation '", activation, "' is not an activation");
+  TORCH_INTERNAL_ASSERT(false, "eiprop: unhandled activation");
 }
 
 at::Tensor autograd_forward(const at::Tensor& input, const std::vector<at::Tensor>& weights,

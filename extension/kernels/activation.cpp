@@ -1,38 +1,30 @@
 #include "kernels/activation.h"
 
+#include "util/enum_table.h"
+
 namespace eiprop {
 namespace kernels {
 namespace {
 
-constexpr double kLeakyReluSlope = 0.01;
-constexpr double kEluAlpha = 1.0;
-constexpr double kSoftplusBeta = 1.0;
-constexpr double kSoftplusThreshold = 20.0;
-
-struct NamedActivation {
-  const char* name;
-  Activation activation;
-};
-
-constexpr NamedActivation kActivations[] = {
-    {"identity", Activation::identity}, {"tanh", Activation::tanh},
-    {"sigmoid", Activation::sigmoid},   {"relu", Activation::relu},
-    {"leaky_relu", Activation::leaky_relu}, {"softplus", Activation::softplus},
-    {"elu", Activation::elu},
-};
+constexpr util::EnumTable<Activation, 7> kActivations{{{"identity", Activation::identity},
+                                                       {"tanh", Activation::tanh},
+                                                       {"sigmoid", Activation::sigmoid},
+                                                       {"relu", Activation::relu},
+                                                       {"leaky_relu", Activation::leaky_relu},
+                                                       {"softplus", Activation::softplus},
+                                                       {"elu", Activation::elu}}};
 
 }  // namespace
 
 c10::optional<Activation> parse_activation(const std::string& name) {
-  for (const auto& entry : kActivations) {
-    if (name == entry.name) return entry.activation;
-  }
-  return c10::nullopt;
+  return util::parse_enum(kActivations, name);
 }
 
-const char* activation_choices() {
-  return "identity, tanh, sigmoid, relu, leaky_relu, softplus, elu";
+const char* activation_name(Activation activation) {
+  return util::enum_name(kActivations, activation);
 }
+
+std::string activation_choices() { return util::enum_choices(kActivations); }
 
 at::Tensor rate(Activation activation, const at::Tensor& drive) {
   switch (activation) {

@@ -11,10 +11,18 @@ namespace kernels {
 
 enum class Activation { identity, tanh, sigmoid, relu, leaky_relu, softplus, elu };
 
+// The fixed constants of the parametrised activations, as torch::nn's defaults: every place that
+// computes, references or converts these activations reads them from here.
+constexpr double kLeakyReluSlope = 0.01;
+constexpr double kEluAlpha = 1.0;
+constexpr double kSoftplusBeta = 1.0;
+constexpr double kSoftplusThreshold = 20.0;
+
 // Parses an activation name; nullopt when the name is unknown.
 c10::optional<Activation> parse_activation(const std::string& name);
+const char* activation_name(Activation activation);
 // "identity, tanh, sigmoid, relu, leaky_relu, softplus, elu" (for error messages).
-const char* activation_choices();
+std::string activation_choices();
 
 // Firing rate r = f(u). Always a fresh tensor (identity copies), so rates never alias drives.
 at::Tensor rate(Activation activation, const at::Tensor& drive);

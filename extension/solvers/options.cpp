@@ -1,29 +1,27 @@
 #include "solvers/options.h"
 
+#include "util/enum_table.h"
+
 #include <limits>
 
 namespace eiprop {
 namespace solvers {
+namespace {
+
+constexpr util::EnumTable<Method, 4> kMethods{{{"sweep", Method::sweep},
+                                               {"jacobi", Method::jacobi},
+                                               {"euler", Method::euler},
+                                               {"anderson", Method::anderson}}};
+
+}  // namespace
 
 c10::optional<Method> parse_method(const std::string& name) {
-  if (name == "sweep") return Method::sweep;
-  if (name == "jacobi") return Method::jacobi;
-  if (name == "euler") return Method::euler;
-  if (name == "anderson") return Method::anderson;
-  return c10::nullopt;
+  return util::parse_enum(kMethods, name);
 }
 
-const char* method_name(Method method) {
-  switch (method) {
-    case Method::sweep: return "sweep";
-    case Method::jacobi: return "jacobi";
-    case Method::euler: return "euler";
-    case Method::anderson: return "anderson";
-  }
-  return "?";
-}
+const char* method_name(Method method) { return util::enum_name(kMethods, method); }
 
-const char* method_choices() { return "sweep, jacobi, euler, anderson"; }
+std::string method_choices() { return util::enum_choices(kMethods); }
 
 double resolution(c10::ScalarType dtype) {
   return dtype == c10::ScalarType::Double ? std::numeric_limits<double>::epsilon()

@@ -19,7 +19,7 @@ enum class Method { sweep, jacobi, euler, anderson };
 
 c10::optional<Method> parse_method(const std::string& name);
 const char* method_name(Method method);
-const char* method_choices();  // "sweep, jacobi, euler, anderson"
+std::string method_choices();  // "sweep, jacobi, euler, anderson"
 
 struct SolverOptions {
   Method method = Method::sweep;

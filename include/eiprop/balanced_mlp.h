@@ -20,6 +20,8 @@ enum class Learning {
   autograd,  // LibTorch autograd through the same network
 };
 const char* learning_name(Learning learning);
+// "credit" or "autograd"; anything else raises, listing both.
+Learning parse_learning(const std::string& name);
 
 struct BalancedMLPOptions {
   /* implicit */ BalancedMLPOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
