@@ -290,8 +290,15 @@ TEST(ProcessGroup, BadOptionsAreRefusedByName) {
   EXPECT_EQ(options.rank(), 3);
   EXPECT_EQ(options.master_addr(), "10.1.2.3");
   EXPECT_EQ(options.world_size(), 1);
+  EXPECT_TRUE(options.serve_store());
   ::unsetenv("RANK");
   ::unsetenv("MASTER_ADDR");
+  // torchrun's agent serves the store itself and says so.
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "True", 1);
+  EXPECT_FALSE(ProcessGroupOptions::from_environment().serve_store());
+  ::setenv("TORCHELASTIC_USE_AGENT_STORE", "False", 1);
+  EXPECT_TRUE(ProcessGroupOptions::from_environment().serve_store());
+  ::unsetenv("TORCHELASTIC_USE_AGENT_STORE");
 }
 
 TEST(DataParallel, RefusesARuleOnAnotherModule) {
