@@ -361,9 +361,10 @@ TEST(DataParallel, OneRankGroupInProcessEqualsPlainTraining) {
   remove_directory(directory);
 }
 
-// A rank that dies: the others must stop with DataParallel's error, soon after, by themselves.
+// A rank that dies: the others must stop with DataParallel's error, soon after, by themselves:
+// within_seconds after `after_seconds`, the time of `event`.
 void expect_survivors_fail(const Job& job, int dead_rank, double within_seconds,
-                           double after_seconds) {
+                           double after_seconds, const std::string& event = "its peer") {
   EXPECT_FALSE(job.timed_out) << "a rank hung until the test's deadline:\n" << job.torchrun_output;
   for (size_t rank = 0; rank < job.ranks.size(); ++rank) {
     if (static_cast<int>(rank) == dead_rank) continue;
@@ -377,10 +378,10 @@ void expect_survivors_fail(const Job& job, int dead_rank, double within_seconds,
         << result.output;
     EXPECT_GE(result.failed_after, 0.0) << "rank " << rank << " says no time:\n" << result.output;
     EXPECT_LE(result.failed_after - after_seconds, within_seconds)
-        << "rank " << rank << " failed " << result.failed_after - after_seconds
-        << " s after its peer";
-    std::printf("rank %zu failed %.2f s after its peer\n", rank,
-                result.failed_after - after_seconds);
+        << "rank " << rank << " failed " << result.failed_after - after_seconds << " s after "
+        << event;
+    std::printf("rank %zu failed %.2f s after %s\n", rank, result.failed_after - after_seconds,
+                event.c_str());
   }
 }
 
@@ -420,7 +421,7 @@ TEST(DataParallel, UnresponsiveRankMakesTheOthersFailWithinTheTimeout) {
   // its own start-up.
   const double joined = job.ranks[0].joined_after;
   ASSERT_GE(joined, 0.0) << job.ranks[0].output;
-  expect_survivors_fail(job, 1, 30.0, joined);
+  expect_survivors_fail(job, 1, 30.0, joined, "joining the group");
   EXPECT_GE(job.ranks[0].failed_after - joined, 2.0)
       << "rank 0 failed before the timeout could pass";
   EXPECT_NE(job.ranks[0].output.find("2000"), std::string::npos)
