@@ -57,7 +57,6 @@ if(EIPROP_HAS_DISTRIBUTED)
   add_library(eiprop_distributed SHARED
     extension/api/process_group.cpp
     extension/api/data_parallel.cpp
-    extension/api/launch.cpp
   )
   add_library(eiprop::eiprop_distributed ALIAS eiprop_distributed)
   target_include_directories(eiprop_distributed PRIVATE ${EIPROP_GLOO_INCLUDE_DIR})

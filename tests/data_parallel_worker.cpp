@@ -1,7 +1,10 @@
 // One rank of the data-parallel tests: joins the process group (RANK, WORLD_SIZE, MASTER_ADDR,
 // MASTER_PORT, or --store-file), trains the test problem on its shard of every batch, and
 // rank 0 saves the parameters. --fail-rank/--fail-step/--fail-how make one rank die (exit or
-// SIGKILL) or stop answering (hang) before a step, for the dead-rank tests.
+// SIGKILL) or stop answering (hang) before a step, for the dead-rank tests. The lines that say
+// a rank joined the group or fails carry the time on the machine's monotonic clock
+// (std::chrono::steady_clock, which every process on one machine shares), so that the test can
+// tell when each rank failed: the launcher (torchrun) reports exit codes, not when ranks ended.
 #include "data_parallel_problem.h"
 
 #include <CLI/CLI.hpp>
@@ -15,6 +18,13 @@
 #include <thread>
 #include <unistd.h>
 #include <torch/serialize.h>
+
+namespace {
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"one rank of eiprop's data-parallel tests"};
@@ -40,6 +50,8 @@ int main(int argc, char** argv) {
                        .timeout(std::chrono::milliseconds(timeout_ms));
     rank = options.rank();
     auto group = eiprop::init_process_group(options);
+    std::cerr << "rank " << rank << ": joined the group at " << std::fixed << monotonic_seconds()
+              << " s" << std::endl;
     auto module = eiprop::testing::make_problem_module();
     eiprop::DataParallel parallel(module, group,
                                   eiprop::DataParallelOptions().bucket_bytes(bucket_bytes));
@@ -48,7 +60,8 @@ int main(int argc, char** argv) {
     int64_t first_shard_rows = -1;
     for (int64_t s = 0; s < steps; ++s) {
       if (rank == fail_rank && s == fail_step) {
-        std::cerr << "rank " << rank << ": failing (" << fail_how << ") before step " << s << std::endl;
+        std::cerr << "rank " << rank << ": failing (" << fail_how << ") before step " << s
+                  << " at " << std::fixed << monotonic_seconds() << " s" << std::endl;
         if (fail_how == "exit") std::_Exit(3);
         if (fail_how == "kill") std::raise(SIGKILL);
         for (;;) pause();  // alive, never answering again
@@ -72,7 +85,7 @@ int main(int argc, char** argv) {
               << " rows of the first batch" << std::endl;
   } catch (const std::exception& error) {
     const auto* c10_error = dynamic_cast<const c10::Error*>(&error);
-    std::cerr << "rank " << rank << ": error: "
+    std::cerr << "rank " << rank << ": error at " << std::fixed << monotonic_seconds() << " s: "
               << (c10_error ? c10_error->what_without_backtrace() : error.what()) << std::endl;
     // Leave at once: the process group's destructor may wait on peers that are gone.
     std::_Exit(1);

@@ -1,9 +1,11 @@
 // Data-parallel training of Fashion-MNIST with the plasticity rule on c10d (Gloo).
 //
-//   train_distributed --nproc 2            # launches 2 ranks on this machine (loopback)
-//   train_distributed --scaling 1,2        # launches 1 rank, then 2, ...: throughput table
-//   RANK=.. WORLD_SIZE=.. MASTER_ADDR=.. MASTER_PORT=.. train_distributed --nproc 0
-//                                          # one rank of a job started by hand or a launcher
+// Each rank is one process of this program, started by torchrun (PyTorch's launcher; its
+// --no_python runs a program directly), which exports RANK, WORLD_SIZE, MASTER_ADDR, ...:
+//
+//   torchrun --standalone --nproc_per_node 2 --no_python train_distributed [options]
+//   train_distributed --nproc 2 [options]     # the same: runs that torchrun for you
+//   train_distributed --scaling 1,2           # torchrun with 1 rank, then 2, ...: throughput table
 //
 // Every rank holds the same circuit, learns from its shard of each global batch and applies the
 // ranks' averaged update (eiprop::DataParallel); each prints its throughput; rank 0 prints the
@@ -13,7 +15,6 @@
 
 #include <eiprop/data_parallel.h>
 #include <eiprop/eiprop.h>
-#include <eiprop/launch.h>
 #include <eiprop/process_group.h>
 
 #include <CLI/CLI.hpp>
@@ -21,15 +22,21 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <thread>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <torch/nn/functional/loss.h>
 #include <torch/optim/sgd.h>
+
+extern char** environ;
 
 namespace {
 
@@ -79,7 +86,18 @@ int run_rank(const Settings& settings) {
   auto group = eiprop::init_process_group(group_options);
   const auto rank = group->getRank();
   const auto world = group->getSize();
-  auto train = eiprop::examples::load_fashion_mnist(settings.data_dir, settings.cache_dir, true);
+  // The ranks of a machine share the cache of decompressed files: the first fills it (where
+  // --nproc has not already), the others read it once it is complete.
+  const char* local_rank = std::getenv("LOCAL_RANK");
+  const bool fills_cache = local_rank == nullptr || std::atoi(local_rank) == 0;
+  eiprop::examples::Split train;
+  if (fills_cache) {  // decompresses the test set's files too
+    train = eiprop::examples::load_fashion_mnist(settings.data_dir, settings.cache_dir, true);
+  }
+  group->barrier()->wait();
+  if (!fills_cache) {
+    train = eiprop::examples::load_fashion_mnist(settings.data_dir, settings.cache_dir, true);
+  }
   if (settings.train_limit > 0 && settings.train_limit < train.images.size(0)) {
     train = {train.images.narrow(0, 0, settings.train_limit),
              train.labels.narrow(0, 0, settings.train_limit)};
@@ -186,24 +204,48 @@ std::string this_program() {
   return std::string(path.data(), static_cast<size_t>(length));
 }
 
-// Launches nproc ranks of this program on loopback; returns 0 if all succeeded.
-int launch(const std::vector<std::string>& arguments, int64_t nproc, int64_t master_port) {
-  std::vector<std::string> rank_arguments = arguments;
-  rank_arguments.insert(rank_arguments.end(), {"--nproc", "0"});
-  const auto exits = eiprop::launch_local(
-      this_program(), rank_arguments,
-      eiprop::LaunchOptions().nproc(nproc).master_port(master_port));
-  int status = 0;
-  for (const auto& exit : exits) {
-    if (exit.succeeded()) continue;
-    fmt::print(stderr, "rank {} {} after {:.1f} s\n", exit.rank,
-               exit.signal ? fmt::format("ended by signal {}{}", exit.signal,
-                                         exit.exited ? "" : " (stopped by the launcher)")
-                           : fmt::format("exited with status {}", exit.exit_code),
-               exit.seconds);
-    status = 1;
+// Runs nproc ranks of this program on this machine under torchrun, as
+// `<python> -m torch.distributed.run` (which every PyTorch with torchrun has; its options are
+// spelled with underscores, which every version accepts). Returns torchrun's exit status: 0 if
+// every rank succeeded; otherwise torchrun has stopped the other ranks and printed which failed
+// and how.
+int launch(const std::string& python, const std::vector<std::string>& arguments, int64_t nproc,
+           int64_t master_port) {
+  std::vector<std::string> command{python, "-m", "torch.distributed.run", "--nproc_per_node",
+                                   std::to_string(nproc)};
+  if (master_port > 0) {
+    command.insert(command.end(), {"--nnodes", "1", "--master_addr", "127.0.0.1",
+                                   "--master_port", std::to_string(master_port)});
+  } else {
+    command.push_back("--standalone");  // a rendezvous of its own on this machine
   }
-  return status;
+  command.insert(command.end(), {"--no_python", this_program()});
+  // The ranks get every argument but --nproc: under torchrun this program is a rank whatever
+  // --nproc says, and torchrun's argparse reads "--nproc" as an ambiguous abbreviation of its
+  // own --nproc_per_node even after the program, and stops.
+  for (size_t i = 0; i < arguments.size(); ++i) {
+    if (arguments[i] == "--nproc") {
+      ++i;  // and its value
+    } else if (arguments[i].rfind("--nproc=", 0) != 0) {
+      command.push_back(arguments[i]);
+    }
+  }
+
+  std::vector<char*> argv;
+  for (auto& argument : command) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (const int error = ::posix_spawnp(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
+      error != 0) {
+    fmt::print(stderr, "cannot start {} (--python): {}\n", python, std::strerror(error));
+    return 1;
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  fmt::print(stderr, "torchrun ended by signal {}\n", WTERMSIG(status));
+  return 1;
 }
 
 double read_samples_per_second(const std::string& summary) {
@@ -225,13 +267,18 @@ int main(int argc, char** argv) {
   int64_t master_port = 0;
   std::vector<int64_t> scaling;
   int repeats = 2;
+  std::string python = EIPROP_TORCHRUN_PYTHON;
   app.add_option("--nproc", nproc,
-                 "ranks to launch on this machine (loopback); 0: this process is one rank, from "
-                 "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT")
+                 "ranks to run on this machine under torchrun; 0: this process is one rank, from "
+                 "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (always so under torchrun)")
       ->capture_default_str()
       ->check(eiprop::examples::non_negative())
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  app.add_option("--master-port", master_port, "TCPStore port for launched ranks (0: a free one)")
+  app.add_option("--master-port", master_port,
+                 "TCPStore port of --nproc's torchrun (0: torchrun --standalone picks one)")
+      ->capture_default_str();
+  app.add_option("--python", python,
+                 "Python interpreter whose torch runs torchrun for --nproc and --scaling")
       ->capture_default_str();
   app.add_option("--scaling", scaling,
                  "measure throughput for these rank counts, interleaved (e.g. 1,2); overrides --nproc")
@@ -269,19 +316,33 @@ int main(int argc, char** argv) {
   app.add_option("--out", settings.out_dir, "output directory (summary.json)")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // --scaling appends its own
+  app.footer(R"(Ranks are processes of this program started by torchrun, PyTorch's launcher
+(`python -m torch.distributed.run` where no torchrun command is installed):
+  one machine, 2 ranks (what --nproc 2 runs):
+    torchrun --standalone --nproc_per_node 2 --no_python train_distributed [options]
+  two machines, 2 ranks each: on both, with --node_rank 1 on the second,
+    torchrun --nnodes 2 --node_rank 0 --nproc_per_node 2 --master_addr HOST0 \
+      --master_port 29500 --no_python train_distributed [options]
+  or with a rendezvous instead of node ranks (the same command on both machines):
+    torchrun --nnodes 2 --nproc_per_node 2 --rdzv_backend c10d --rdzv_endpoint HOST0:29400 \
+      --rdzv_id JOB --no_python train_distributed [options]
+HOST0 is an address of the first machine that the others reach. torchrun stops every rank
+when one fails and prints which failed. See docs/distributed.md.)");
   if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
     return code;
   }
 
   try {
-    if (nproc == 0) return run_rank(settings);
+    // Under torchrun (which exports TORCHELASTIC_RUN_ID) this process is a rank whatever
+    // --nproc says: a rank that started torchrun again would start ranks without end.
+    if (nproc == 0 || std::getenv("TORCHELASTIC_RUN_ID") != nullptr) return run_rank(settings);
     // Decompress the data once, before ranks read it.
     eiprop::examples::load_fashion_mnist(settings.data_dir, settings.cache_dir, true);
     eiprop::examples::load_fashion_mnist(settings.data_dir, settings.cache_dir, false);
     std::vector<std::string> arguments(argv + 1, argv + argc);
     if (scaling.empty()) {
       std::filesystem::create_directories(settings.out_dir);
-      return launch(arguments, nproc, master_port);
+      return launch(python, arguments, nproc, master_port);
     }
     // Scaling: the same job on 1, 2, ... ranks, interleaved so that load changes on the machine
     // affect every rank count alike; the median of the repeats.
@@ -292,7 +353,7 @@ int main(int argc, char** argv) {
         std::filesystem::create_directories(out);
         auto run_arguments = arguments;
         run_arguments.insert(run_arguments.end(), {"--out", out});
-        if (launch(run_arguments, ranks, master_port) != 0) return 1;
+        if (launch(python, run_arguments, ranks, master_port) != 0) return 1;
         rates[ranks].push_back(read_samples_per_second(out + "/summary.json"));
       }
     }

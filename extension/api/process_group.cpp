@@ -54,6 +54,10 @@ ProcessGroupOptions ProcessGroupOptions::from_environment() {
     options.master_addr(address);
   }
   options.master_port(integer_from_environment("MASTER_PORT", options.master_port()));
+  // torchrun's spelling (Python's True); its agent then already listens on MASTER_PORT.
+  if (const char* agent_store = std::getenv("TORCHELASTIC_USE_AGENT_STORE"); agent_store) {
+    options.serve_store(std::string(agent_store) != "True");
+  }
   return options;
 }
 
@@ -79,7 +83,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> init_process_group(const ProcessGroupOpti
     if (options.store_file().empty()) {
       c10d::TCPStoreOptions store_options;
       store_options.port = static_cast<std::uint16_t>(options.master_port());
-      store_options.isServer = rank == 0;
+      store_options.isServer = rank == 0 && options.serve_store();
       store_options.numWorkers = static_cast<std::size_t>(size);
       store_options.timeout = options.timeout();
       store = c10::make_intrusive<c10d::TCPStore>(options.master_addr(), store_options);

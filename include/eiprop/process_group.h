@@ -1,7 +1,8 @@
 // Rendezvous for data-parallel training: a c10d process group (Gloo, over TCP) whose ranks meet
-// through c10d's TCPStore (at MASTER_ADDR:MASTER_PORT, served by rank 0) or FileStore (a file
-// every rank can reach). Built only where the LibTorch has c10d and Gloo's headers are
-// installed; EIPROP_HAS_DISTRIBUTED is then defined for users of eiprop::eiprop_distributed.
+// through c10d's TCPStore (at MASTER_ADDR:MASTER_PORT, served by rank 0 or by torchrun) or
+// FileStore (a file every rank can reach). Built only where the LibTorch has c10d and Gloo's
+// headers are installed; EIPROP_HAS_DISTRIBUTED is then defined for users of
+// eiprop::eiprop_distributed.
 #pragma once
 
 #include <torch/arg.h>
@@ -15,8 +16,9 @@ namespace eiprop {
 
 struct ProcessGroupOptions {
   // RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT from the environment, where they are set (the
-  // variables torchrun and most cluster launchers export); the defaults below otherwise.
-  // A set variable that is not a valid value raises an error naming it.
+  // variables torchrun and most cluster launchers export), and serve_store from torchrun's
+  // TORCHELASTIC_USE_AGENT_STORE; the defaults below otherwise. A set variable that is not a
+  // valid value raises an error naming it.
   static ProcessGroupOptions from_environment();
 
   // This process's rank, in [0, world_size).
@@ -25,6 +27,10 @@ struct ProcessGroupOptions {
   // Where rank 0 serves the TCPStore; every rank connects to it.
   TORCH_ARG(std::string, master_addr) = "127.0.0.1";
   TORCH_ARG(int64_t, master_port) = 29500;
+  // Whether rank 0 serves the TCPStore. False where a launcher already serves it at
+  // MASTER_ADDR:MASTER_PORT, as torchrun's agent does when it exports
+  // TORCHELASTIC_USE_AGENT_STORE=True: every rank is then a client.
+  TORCH_ARG(bool, serve_store) = true;
   // When not empty: rendezvous through a FileStore at this path instead of the TCPStore (a
   // fresh file on a file system every rank sees; nothing to choose, no port to race for).
   TORCH_ARG(std::string, store_file) = "";
