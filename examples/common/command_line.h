@@ -26,5 +26,13 @@ CLI::Validator device_name();
 CLI::Validator positive();
 CLI::Validator non_negative();
 
+// The flag `name` into `value`, which (each element of a list) must be > 0; --help shows its
+// default. The common case of the examples' numeric flags, declared in one line each.
+template <typename T>
+CLI::Option* add_positive_option(CLI::App& app, const std::string& name, T& value,
+                                 const std::string& description) {
+  return app.add_option(name, value, description)->capture_default_str()->check(positive());
+}
+
 }  // namespace examples
 }  // namespace eiprop

@@ -48,5 +48,12 @@ Split load_fashion_mnist(const std::string& data_dir, const std::string& cache_d
   return {dataset.images().reshape({dataset.images().size(0), -1}), dataset.targets()};
 }
 
+void add_fashion_mnist_options(CLI::App& app, std::string& data_dir, std::string& cache_dir) {
+  app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
+      ->capture_default_str();
+  app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
+      ->capture_default_str();
+}
+
 }  // namespace examples
 }  // namespace eiprop

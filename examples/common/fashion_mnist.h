@@ -2,6 +2,7 @@
 // dataset reader after a one-time decompression of the IDX files into a cache directory.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -26,6 +27,9 @@ constexpr int kMissingData = 77;  // ctest's SKIP_RETURN_CODE for the example sm
 
 // Decompresses <data_dir>/*-idx?-ubyte.gz into cache_dir (once) and loads one split.
 Split load_fashion_mnist(const std::string& data_dir, const std::string& cache_dir, bool train);
+
+// The flags --data-dir and --cache-dir (where load_fashion_mnist reads and decompresses).
+void add_fashion_mnist_options(CLI::App& app, std::string& data_dir, std::string& cache_dir);
 
 }  // namespace examples
 }  // namespace eiprop
