@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   RecurrentOptions options;
   std::vector<int64_t> iterations{10, 100, 1000};
   std::string device_name = "cpu", dtype_name = "float32", clock_name = "wall", json_path;
+  int threads = 0;
   app.add_option("--iterations", iterations, "iteration counts")
       ->delimiter(',')
       ->capture_default_str()
@@ -54,9 +55,13 @@ int main(int argc, char** argv) {
   app.add_option("--dtype", dtype_name, "float32 or float64")
       ->capture_default_str()
       ->check(CLI::IsMember({"float32", "float64"}));
+  app.add_option("--threads", threads, "LibTorch intra-op threads (0: LibTorch's default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--clock", clock_name,
                  "the table's ratios from wall: real time; cpu: this process's CPU time (CPU "
-                 "device only). Google Benchmark reports both")
+                 "device only; for a machine shared with other work, with --threads 1). Google "
+                 "Benchmark reports both")
       ->capture_default_str()
       ->check(CLI::IsMember({"wall", "cpu"}));
   app.add_option("--json", json_path,
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
     return usage_error(app, "--clock cpu times CPU work only; use --clock wall on " +
                                 options.device.str());
   }
+  if (threads > 0) torch::set_num_threads(threads);
 
   benchmark::AddCustomContext(
       "eiprop.circuit",
