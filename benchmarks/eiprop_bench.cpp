@@ -13,7 +13,6 @@
 #include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
-#include <torch/version.h>
 
 #include <set>
 #include <stdexcept>
@@ -108,13 +107,9 @@ void register_all(const Settings& settings) {
 int main(int argc, char** argv) {
   CLI::App app{"eiprop_bench: Google Benchmark of one training step of the plasticity rule and "
                "of autograd on layered circuits, and of torch::mm on the step's matrix products"};
-  std::string device_name = "cpu";
-  std::string dtype_name = "float32";
+  CommonFlags flags;
   std::vector<std::string> shape_texts;
-  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--dtype", dtype_name, "float32 or float64")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"float32", "float64"}));
+  add_device_flags(app, flags);
   app.add_option("--shapes", shape_texts,
                  "layered circuits as widths:batch, e.g. 784,256,10:64 (repeat the flag or "
                  "separate by spaces); default: 784,256,10:64 1024,1024,1024,1024,1024:256 "
@@ -125,8 +120,6 @@ int main(int argc, char** argv) {
 
   Settings settings;
   try {
-    settings.device = parse_device(device_name);
-    settings.dtype = parse_dtype(dtype_name);
     if (!shape_texts.empty()) {
       settings.shapes.clear();
       for (const auto& text : shape_texts) settings.shapes.push_back(parse_shape(text));
@@ -134,10 +127,8 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& error) {
     return usage_error(app, error.what());
   }
-  benchmark::AddCustomContext("eiprop.device", settings.device.str());
-  benchmark::AddCustomContext("eiprop.dtype", dtype_name);
-  benchmark::AddCustomContext("libtorch", TORCH_VERSION);
-  benchmark::AddCustomContext("libtorch_threads", std::to_string(at::get_num_threads()));
+  const int applied = apply_common_flags(app, flags, settings.device, settings.dtype);
+  if (applied >= 0) return applied;
   register_all(settings);
   try {
     benchmark::RunSpecifiedBenchmarks();
