@@ -1,18 +1,15 @@
-// eiprop_bench_table: the rule's training step against autograd's, interleaved in one process,
-// as a table (and JSON): step times, their ratio against the targets, and the step's
-// matrix-product throughput against torch::mm on the same shapes.
+// eiprop_bench_table: the rule's training step against autograd's and against torch::mm on the
+// step's matrix products, as Google Benchmark runs interleaved in random order in one process,
+// then a table of the ratios of their medians against the targets.
+//   eiprop_bench_table [--shapes 784,256,10:64 ...] [--repetitions N] [--json FILE] ...
+//                      [Google Benchmark flags, e.g. --benchmark_filter=784]
+#include "support/command_line.h"
+#include "support/interleaved.h"
 #include "support/layered_comparison.h"
-#include "support/machine.h"
-#include "support/report.h"
-#include "support/timing.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
-#include <torch/types.h>
-#include <torch/utils.h>
 
-#include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
 int main(int argc, char** argv) {
@@ -23,15 +20,14 @@ int main(int argc, char** argv) {
   std::vector<std::string> methods{"sweep", "jacobi"};
   std::vector<std::string> path_names{"rule", "module"};
   ComparisonOptions options;
-  std::string device_name = "cpu";
-  std::string dtype_name = "float32";
-  std::string json_path;
-  std::string clock_name = "wall";
-  int threads = 0;
+  CommonFlags flags;
+  flags.repetitions = options.repetitions;
+  flags.warmup = options.warmup;
   app.add_option("--shapes", shape_texts,
                  "layered circuits as widths:batch, e.g. 784,256,10:64 (repeat the flag or "
                  "separate by spaces); default: 784,256,10:64 1024,1024,1024,1024,1024:256 "
-                 "4096,4096,4096:1024");
+                 "4096,4096,4096:1024")
+      ->delimiter(' ');
   app.add_option("--methods", methods, "relaxation methods")
       ->delimiter(',')
       ->capture_default_str()
@@ -42,79 +38,42 @@ int main(int argc, char** argv) {
       ->delimiter(',')
       ->capture_default_str()
       ->check(CLI::IsMember({"rule", "module"}));
-  app.add_option("--repetitions", options.repetitions, "timed repetitions (medians reported)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_option("--warmup", options.warmup, "untimed steps of each path first")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--dtype", dtype_name, "float32 or float64")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"float32", "float64"}));
   app.add_option("--lr", options.lr, "SGD learning rate of every path")->capture_default_str();
   app.add_option("--seed", options.seed, "random seed of weights and batches")
       ->capture_default_str();
-  app.add_option("--threads", threads, "LibTorch intra-op threads (0: LibTorch's default)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--clock", clock_name,
-                 "wall: elapsed time; cpu: this process's CPU time (CPU device only; for a "
-                 "machine shared with other work, with --threads 1)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"wall", "cpu"}));
-  app.add_option("--json", json_path, "also write the results as JSON to this file");
-  CLI11_PARSE(app, argc, argv);
+  add_comparison_flags(app, flags);
+  const int parsed = parse_command_line(app, argc, argv, interleaved_defaults());
+  if (parsed >= 0) return parsed;
 
   try {
     if (!shape_texts.empty()) {
       options.shapes.clear();
       for (const auto& text : shape_texts) options.shapes.push_back(parse_shape(text));
     }
-    options.methods = methods;
     options.paths.clear();
     for (const auto& name : path_names) options.paths.push_back(parse_path(name));
-    options.device = parse_device(device_name);
-    options.dtype = parse_dtype(dtype_name);
-    options.clock = parse_clock(clock_name);
-    if (options.clock == Clock::cpu && !options.device.is_cpu()) {
-      throw std::invalid_argument("--clock cpu times CPU work only; use --clock wall on " +
-                                  options.device.str());
-    }
   } catch (const std::invalid_argument& error) {
-    fmt::print(stderr, "eiprop_bench_table: {}\n", error.what());
-    return 2;
+    return usage_error(app, error.what());
   }
-  if (threads > 0) torch::set_num_threads(threads);
+  const int applied = apply_common_flags(app, flags, options.device, options.dtype);
+  if (applied >= 0) return applied;
+  options.methods = methods;
+  options.repetitions = flags.repetitions;
+  options.warmup = flags.warmup;
+  options.cpu_clock = flags.clock == "cpu";
 
-  const auto machine = describe_machine(options.device);
-  fmt::print("eiprop_bench_table: {}, {}; {} ({} hardware threads, {} LibTorch threads), "
-             "LibTorch {}; {} clock, {} repetitions (medians), tanh hidden layers\n",
-             machine.device, dtype_name, machine.cpu, machine.cores, machine.torch_threads,
-             machine.torch, clock_name, options.repetitions);
-  fmt::print("{}", table_header());
-  std::fflush(stdout);
-  std::vector<ComparisonRow> rows;
+  LayeredComparison comparison(options);
+  comparison.register_benchmarks();
   try {
-    rows = compare_layered(options, [](const ComparisonRow& row) {
-      fmt::print("{}", table_row(row));
-      std::fflush(stdout);
-    });
+    if (!run_interleaved([&](const Medians& medians) { return comparison.derive(medians); },
+                         flags.json)) {
+      fmt::print(stderr, "eiprop_bench_table: could not write {}\n", flags.json);
+      return 1;
+    }
   } catch (const c10::Error& error) {
     fmt::print(stderr, "eiprop_bench_table: {}\n", error.what_without_backtrace());
     return 1;
   }
-  fmt::print("ratio = step ms / autograd ms; GEMM GF/s = the step's matrix-product FLOPs / step "
-             "time; mm GF/s = the same products by torch::mm alone; weight diff = relative "
-             "difference from autograd's weights after all steps\n");
-  if (!json_path.empty()) {
-    std::ofstream json(json_path);
-    json << comparison_json(machine, dtype_name, clock_name, rows);
-    if (!json) {
-      fmt::print(stderr, "eiprop_bench_table: could not write {}\n", json_path);
-      return 1;
-    }
-    fmt::print("wrote {}\n", json_path);
-  }
+  benchmark::Shutdown();
   return 0;
 }

@@ -3,22 +3,22 @@
 // layered circuits, and torch::mm on the step's matrix products.
 //   eiprop_bench [--device cpu|cuda[:N]] [--dtype float32|float64] [--shapes 784,256,10:64 ...]
 //                [Google Benchmark flags, e.g. --benchmark_filter=step --benchmark_min_time=0.1]
-// EIPROP_BENCH_DEVICE, EIPROP_BENCH_DTYPE and EIPROP_BENCH_SHAPES (space-separated) set the same.
 // For the rule/autograd ratio measured interleaved, use eiprop_bench_table.
+#include "support/command_line.h"
+#include "support/device.h"
 #include "support/gemm_throughput.h"
 #include "support/layered_shape.h"
-#include "support/timing.h"
 #include "support/training_steps.h"
 
+#include <CLI/CLI.hpp>
 #include <benchmark/benchmark.h>
 #include <fmt/core.h>
 
-#include <cstdlib>
-#include <map>
 #include <set>
-#include <sstream>
 #include <stdexcept>
+#include <string>
 #include <tuple>
+#include <vector>
 
 namespace {
 
@@ -30,32 +30,32 @@ struct Settings {
   std::vector<LayeredShape> shapes = standard_shapes();
 };
 
-std::string token(const LayeredShape& shape) {
-  std::string name = shape.name();
-  for (char& c : name) c = c == ' ' ? '/' : c;
-  return name;
-}
-
-// Times every iteration itself (synchronized on CUDA) and reports GFLOP/s of `flops` per run.
+// Every iteration ends with the device's queued work done, so that real time covers it; reports
+// the GEMM FLOPs per second of real time (UseRealTime below).
 template <typename Run>
 void timed_loop(benchmark::State& state, const torch::Device& device, double flops, Run&& run) {
-  double seconds = 0.0;
+  synchronize(device);
   for (auto _ : state) {
-    const double ms = time_ms(device, run);
-    state.SetIterationTime(ms * 1e-3);
-    seconds += ms * 1e-3;
+    run();
+    synchronize(device);
   }
-  state.counters["GEMM_GFLOP/s"] =
-      seconds > 0 ? flops * static_cast<double>(state.iterations()) / seconds * 1e-9 : 0.0;
+  state.counters["GEMM_FLOP/s"] =
+      benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Real time decides the iteration counts (CPU time misses CUDA kernels); cpu_time is the
+// process's, so that it counts LibTorch's worker threads too.
+void configure(benchmark::internal::Benchmark* benchmark) {
+  benchmark->UseRealTime()->MeasureProcessCPUTime()->Unit(benchmark::kMillisecond);
 }
 
 void register_step(const Settings& settings, const LayeredShape& shape, const std::string& method,
                    StepPath path) {
   const std::string name =
       path == StepPath::autograd
-          ? fmt::format("step/{}/autograd", token(shape))
-          : fmt::format("step/{}/{}/{}", token(shape), method, path_name(path));
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+          ? fmt::format("step/{}/autograd", shape.token())
+          : fmt::format("step/{}/{}/{}", shape.token(), method, path_name(path));
+  auto* benchmark = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     ProblemOptions options;
     options.shape = shape;
     options.method = method;
@@ -66,19 +66,17 @@ void register_step(const Settings& settings, const LayeredShape& shape, const st
     step->run();  // warm-up: allocator, GEMM workspaces
     timed_loop(state, settings.device, total_flops(training_step_gemms(shape)),
                [&] { step->run(); });
-  })
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  });
+  configure(benchmark);
 }
 
 void register_mm(const Settings& settings, const std::string& name, std::vector<Gemm> gemms) {
-  benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
+  auto* benchmark = benchmark::RegisterBenchmark(name.c_str(), [=](benchmark::State& state) {
     GemmSet set(gemms, torch::TensorOptions().dtype(settings.dtype).device(settings.device));
     set.run();
     timed_loop(state, settings.device, set.flops(), [&] { set.run(); });
-  })
-      ->UseManualTime()
-      ->Unit(benchmark::kMillisecond);
+  });
+  configure(benchmark);
 }
 
 void register_all(const Settings& settings) {
@@ -89,7 +87,7 @@ void register_all(const Settings& settings) {
     }
     register_step(settings, shape, "sweep", StepPath::autograd);
     const auto gemms = training_step_gemms(shape);
-    register_mm(settings, fmt::format("mm/{}/step", token(shape)), gemms);
+    register_mm(settings, fmt::format("mm/{}/step", shape.token()), gemms);
     // Each distinct product of the step on its own.
     std::set<std::tuple<int64_t, int64_t, int64_t, bool, bool>> seen;
     for (const auto& gemm : gemms) {
@@ -97,68 +95,47 @@ void register_all(const Settings& settings) {
         continue;
       }
       register_mm(settings,
-                  fmt::format("mm/{}/{}x{}x{}{}{}", token(shape), gemm.m, gemm.k, gemm.n,
+                  fmt::format("mm/{}/{}x{}x{}{}{}", shape.token(), gemm.m, gemm.k, gemm.n,
                               gemm.a_transposed ? "/At" : "", gemm.b_transposed ? "/Bt" : ""),
                   {gemm});
     }
   }
 }
 
-// Takes --device/--dtype/--shapes (and their environment variables) out of argv.
-Settings parse_settings(int& argc, char** argv) {
-  std::map<std::string, std::string> values;
-  for (const auto& [flag, variable] :
-       {std::pair<std::string, const char*>{"--device", "EIPROP_BENCH_DEVICE"},
-        {"--dtype", "EIPROP_BENCH_DTYPE"},
-        {"--shapes", "EIPROP_BENCH_SHAPES"}}) {
-    if (const char* value = std::getenv(variable)) values[flag] = value;
-  }
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    const auto equals = arg.find('=');
-    const std::string flag = arg.substr(0, equals);
-    if (flag == "--device" || flag == "--dtype" || flag == "--shapes") {
-      if (equals != std::string::npos) {
-        values[flag] = arg.substr(equals + 1);
-      } else if (i + 1 < argc) {
-        values[flag] = argv[++i];
-      } else {
-        throw std::invalid_argument(flag + " needs a value");
-      }
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  Settings settings;
-  if (values.count("--device")) settings.device = parse_device(values["--device"]);
-  if (values.count("--dtype")) settings.dtype = parse_dtype(values["--dtype"]);
-  if (values.count("--shapes")) {
-    settings.shapes.clear();
-    std::stringstream texts(values["--shapes"]);
-    for (std::string text; texts >> text;) settings.shapes.push_back(parse_shape(text));
-  }
-  return settings;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"eiprop_bench: Google Benchmark of one training step of the plasticity rule and "
+               "of autograd on layered circuits, and of torch::mm on the step's matrix products"};
+  CommonFlags flags;
+  std::vector<std::string> shape_texts;
+  add_device_flags(app, flags);
+  app.add_option("--shapes", shape_texts,
+                 "layered circuits as widths:batch, e.g. 784,256,10:64 (repeat the flag or "
+                 "separate by spaces); default: 784,256,10:64 1024,1024,1024,1024,1024:256 "
+                 "4096,4096,4096:1024")
+      ->delimiter(' ');
+  const int parsed = parse_command_line(app, argc, argv);
+  if (parsed >= 0) return parsed;
+
   Settings settings;
   try {
-    settings = parse_settings(argc, argv);
+    if (!shape_texts.empty()) {
+      settings.shapes.clear();
+      for (const auto& text : shape_texts) settings.shapes.push_back(parse_shape(text));
+    }
   } catch (const std::invalid_argument& error) {
-    fmt::print(stderr, "eiprop_bench: {}\n", error.what());
-    return 2;
+    return usage_error(app, error.what());
   }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
-  benchmark::AddCustomContext("eiprop.device", settings.device.str());
-  benchmark::AddCustomContext("eiprop.dtype",
-                              settings.dtype == torch::kFloat32 ? "float32" : "float64");
+  const int applied = apply_common_flags(app, flags, settings.device, settings.dtype);
+  if (applied >= 0) return applied;
   register_all(settings);
-  benchmark::RunSpecifiedBenchmarks();
+  try {
+    benchmark::RunSpecifiedBenchmarks();
+  } catch (const c10::Error& error) {
+    fmt::print(stderr, "eiprop_bench: {}\n", error.what_without_backtrace());
+    return 1;
+  }
   benchmark::Shutdown();
   return 0;
 }

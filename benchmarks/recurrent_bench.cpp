@@ -1,16 +1,14 @@
 // eiprop_bench_recurrent: on a recurrent circuit, the rule's learning step (firing relaxation,
 // credit relaxation, plasticity) against backprop through the unrolled firing iterations, for a
-// growing number of iterations: time (interleaved, medians), memory held between the forward
-// and backward stages, and the gap between the two gradients.
+// growing number of iterations, as Google Benchmark runs interleaved in random order in one
+// process: time, memory held between the forward and backward stages, and the gap between the
+// two gradients, then a table of them.
+#include "support/command_line.h"
+#include "support/interleaved.h"
 #include "support/recurrent_comparison.h"
 
 #include <CLI/CLI.hpp>
-#include <torch/types.h>
-#include <torch/utils.h>
-
-#include <fstream>
-#include <iostream>
-#include <stdexcept>
+#include <fmt/core.h>
 
 int main(int argc, char** argv) {
   using namespace eiprop::bench;
@@ -18,38 +16,53 @@ int main(int argc, char** argv) {
                "firing iterations on a recurrent circuit (input -> hidden <-> hidden -> output)"};
   RecurrentOptions options;
   std::vector<int64_t> iterations{10, 100, 1000};
-  std::string device_name = "cpu", dtype_name = "float32", clock_name = "wall", json_path;
-  app.add_option("--iterations", iterations, "iteration counts")->delimiter(',')->capture_default_str();
-  app.add_option("--input", options.input, "input width")->capture_default_str();
-  app.add_option("--hidden", options.hidden, "recurrent hidden width")->capture_default_str();
-  app.add_option("--output", options.output, "output width")->capture_default_str();
-  app.add_option("--batch", options.batch, "batch size")->capture_default_str();
+  CommonFlags flags;
+  flags.repetitions = options.repetitions;
+  flags.warmup = options.warmup;
+  app.add_option("--iterations", iterations, "iteration counts")
+      ->delimiter(',')
+      ->capture_default_str()
+      ->check(kPositive);
+  app.add_option("--input", options.input, "input width")
+      ->capture_default_str()
+      ->check(kPositive);
+  app.add_option("--hidden", options.hidden, "recurrent hidden width")
+      ->capture_default_str()
+      ->check(kPositive);
+  app.add_option("--output", options.output, "output width")
+      ->capture_default_str()
+      ->check(kPositive);
+  app.add_option("--batch", options.batch, "batch size")
+      ->capture_default_str()
+      ->check(kPositive);
   app.add_option("--radius", options.recurrent_radius,
-                 "spectral radius of the hidden self-projection")->capture_default_str();
-  app.add_option("--repetitions", options.repetitions, "timed repetitions")->capture_default_str();
-  app.add_option("--warmup", options.warmup, "untimed repetitions first")->capture_default_str();
-  app.add_option("--device", device_name, "cpu, cuda or cuda:N")->capture_default_str();
-  app.add_option("--dtype", dtype_name, "float32 or float64")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"float32", "float64"}));
-  app.add_option("--clock", clock_name, "wall or cpu (CPU time of this process)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"wall", "cpu"}));
-  app.add_option("--json", json_path, "also write the rows as JSON here");
-  CLI11_PARSE(app, argc, argv);
+                 "spectral radius of the hidden self-projection")
+      ->capture_default_str();
+  add_comparison_flags(app, flags);
+  const int parsed = parse_command_line(app, argc, argv, interleaved_defaults());
+  if (parsed >= 0) return parsed;
+  const int applied = apply_common_flags(app, flags, options.device, options.dtype);
+  if (applied >= 0) return applied;
+  options.repetitions = flags.repetitions;
+  options.warmup = flags.warmup;
+  options.cpu_clock = flags.clock == "cpu";
+
+  benchmark::AddCustomContext(
+      "eiprop.circuit",
+      fmt::format("{} -> {} (self, radius {}) -> {}, batch {}", options.input, options.hidden,
+                  options.recurrent_radius, options.output, options.batch));
+  RecurrentComparison comparison(options, iterations);
+  comparison.register_benchmarks();
   try {
-    options.device = parse_device(device_name);
-    options.dtype = parse_dtype(dtype_name);
-    options.clock = parse_clock(clock_name);
-  } catch (const std::invalid_argument& error) {
-    std::cerr << error.what() << "\n";
-    return 2;
+    if (!run_interleaved([&](const Medians& medians) { return comparison.derive(medians); },
+                         flags.json)) {
+      fmt::print(stderr, "eiprop_bench_recurrent: could not write {}\n", flags.json);
+      return 1;
+    }
+  } catch (const c10::Error& error) {
+    fmt::print(stderr, "eiprop_bench_recurrent: {}\n", error.what_without_backtrace());
+    return 1;
   }
-  std::cout << "recurrent circuit " << options.input << " -> " << options.hidden << " (self, radius "
-            << options.recurrent_radius << ") -> " << options.output << ", batch " << options.batch
-            << ", " << dtype_name << " on " << options.device << "\n";
-  const auto rows = compare_recurrent(options, iterations);
-  std::cout << recurrent_table(rows);
-  if (!json_path.empty()) std::ofstream(json_path) << recurrent_json(rows, options);
+  benchmark::Shutdown();
   return 0;
 }

@@ -1,12 +1,17 @@
-// The rule against autograd on layered circuits, interleaved in one process: every repetition
-// runs one step of each path and torch::mm on the step's matrix products, in rotating order, so
-// that load on the machine affects all of them alike. Medians over the repetitions.
+// The rule against autograd on layered circuits, interleaved in one process (see interleaved.h):
+// per shape, autograd's step and torch::mm on the step's matrix products; per shape, method and
+// path, the path's step. Each is a Google Benchmark, one step per repetition; the table holds,
+// per shape, method and path, the ratio of the medians to autograd's.
 #pragma once
 
+#include "support/interleaved.h"
 #include "support/layered_shape.h"
-#include "support/timing.h"
 #include "support/training_steps.h"
 
+#include <torch/types.h>
+#include <torch/utils.h>
+
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,7 +24,7 @@ struct ComparisonOptions {
   std::vector<StepPath> paths{StepPath::rule, StepPath::module};  // compared with autograd
   torch::Dtype dtype = torch::kFloat32;
   torch::Device device = torch::kCPU;
-  Clock clock = Clock::wall;
+  bool cpu_clock = false;  // the table's ratios from process CPU time instead of real time
   int repetitions = 15;
   int warmup = 2;
   double lr = 1e-3;
@@ -29,27 +34,24 @@ struct ComparisonOptions {
 // The targets: the step time of sweep at most 1.0x autograd's, of jacobi at most 1.15x.
 double target_ratio(const std::string& method);
 
-struct ComparisonRow {
-  LayeredShape shape;
-  std::string method;
-  StepPath path;
-  int repetitions = 0;
-  double step_ms = 0;      // median step time of the path
-  double autograd_ms = 0;  // median autograd step time, same repetitions
-  double mm_ms = 0;        // median time of torch::mm on the step's products, same repetitions
-  double gemm_flops = 0;   // the step's matrix-product FLOPs
-  double weight_difference = 0;  // relative, path vs autograd, after all steps
+class LayeredComparison {
+ public:
+  explicit LayeredComparison(ComparisonOptions options);
+  ~LayeredComparison();
+  // Benchmarks named step/<shape>/autograd, mm/<shape> and step/<shape>/<method>/<path>, where
+  // <shape> is e.g. 784-256-10/B=64.
+  void register_benchmarks();
+  // Per shape, method and path: the aggregate <path's benchmark>_ratio_to_autograd (step time
+  // over autograd's; counters: target, weight_difference, GEMM throughputs) and the table.
+  Derived derive(const Medians& medians) const;
 
-  double ratio() const { return step_ms / autograd_ms; }
-  bool meets_target() const { return ratio() <= target_ratio(method); }
-  double step_gflops() const { return gemm_flops / step_ms * 1e-6; }
-  double autograd_gflops() const { return gemm_flops / autograd_ms * 1e-6; }
-  double mm_gflops() const { return gemm_flops / mm_ms * 1e-6; }
+ private:
+  struct Shape;
+  Shape& shape(size_t index);
+
+  ComparisonOptions options_;
+  std::vector<std::unique_ptr<Shape>> shapes_;  // made when one of its contestants first runs
 };
-
-// Rows ordered by shape, method, path. `progress` (may be null) is called after each row.
-std::vector<ComparisonRow> compare_layered(const ComparisonOptions& options,
-                                           void (*progress)(const ComparisonRow&) = nullptr);
 
 }  // namespace bench
 }  // namespace eiprop

@@ -19,6 +19,12 @@ std::string LayeredShape::name() const {
   return fmt::format("{} B={}", body, batch);
 }
 
+std::string LayeredShape::token() const {
+  std::string text = name();
+  std::replace(text.begin(), text.end(), ' ', '/');
+  return text;
+}
+
 std::vector<LayeredShape> standard_shapes() {
   return {
       {{784, 256, 10}, 64},

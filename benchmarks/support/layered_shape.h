@@ -16,6 +16,8 @@ struct LayeredShape {
   int64_t layers() const { return static_cast<int64_t>(widths.size()) - 1; }
   // "784-256-10 B=64", or "1024x5 B=256" when every width is the same.
   std::string name() const;
+  // The name as part of a benchmark's name: "784-256-10/B=64".
+  std::string token() const;
 };
 
 // The shapes of the performance issue: 784-256-10 (B=64), 1024 x 4 layers (B=256),

@@ -1,12 +1,18 @@
 #include "support/recurrent_comparison.h"
 
+#include "support/device.h"
+
 #include <eiprop/eiprop.h>
 #include <fmt/core.h>
 
 #include <malloc.h>
 
-#include <algorithm>
 #include <torch/autograd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
 
 namespace eiprop {
 namespace bench {
@@ -113,70 +119,97 @@ double gradient_gap(const std::vector<at::Tensor>& rule, const std::vector<at::T
 
 }  // namespace
 
-std::vector<RecurrentRow> compare_recurrent(const RecurrentOptions& options,
-                                            const std::vector<int64_t>& iteration_counts) {
-  const auto problem = make_problem(options);
-  std::vector<RecurrentRow> rows;
-  for (const int64_t iterations : iteration_counts) {
-    RecurrentRow row;
-    row.iterations = iterations;
-    std::vector<double> rule_times, autograd_times;
-    StepResult rule, autograd;
-    for (int repetition = -options.warmup; repetition < options.repetitions; ++repetition) {
-      // Interleaved: one step of each per repetition.
-      const double rule_ms = time_ms(options.device, [&] {
-        rule = rule_step(problem, iterations, options.device, held_bytes(options.device));
-      }, options.clock);
-      const double autograd_ms = time_ms(options.device, [&] {
-        autograd = autograd_step(problem, iterations, options.device, held_bytes(options.device));
-      }, options.clock);
-      if (repetition < 0) continue;
-      rule_times.push_back(rule_ms);
-      autograd_times.push_back(autograd_ms);
+struct RecurrentComparison::State {
+  RecurrentProblem problem;
+  std::set<int64_t> warmed_up;                    // iteration counts
+  std::map<int64_t, StepResult> rule, autograd;  // the last step at each iteration count
+};
+
+RecurrentComparison::RecurrentComparison(RecurrentOptions options,
+                                         std::vector<int64_t> iteration_counts)
+    : options_(std::move(options)), iteration_counts_(std::move(iteration_counts)) {}
+
+RecurrentComparison::~RecurrentComparison() = default;
+
+RecurrentComparison::State& RecurrentComparison::state() {
+  if (!state_) state_ = std::make_unique<State>(State{make_problem(options_), {}, {}, {}});
+  return *state_;
+}
+
+void RecurrentComparison::register_benchmarks() {
+  using Step = StepResult (*)(const RecurrentProblem&, int64_t, const torch::Device&, double);
+  for (const int64_t iterations : iteration_counts_) {
+    for (const bool rule : {true, false}) {
+      const std::string name =
+          fmt::format("recurrent/{}/{}", iterations, rule ? "rule" : "autograd");
+      const auto body = [this, iterations, rule](benchmark::State& timer) {
+        const auto& device = options_.device;
+        auto& state = this->state();
+        const Step step = rule ? rule_step : autograd_step;
+        // Both contestants warm up at an iteration count before either is timed at it.
+        if (state.warmed_up.insert(iterations).second) {
+          for (int i = 0; i < options_.warmup; ++i) {
+            rule_step(state.problem, iterations, device, held_bytes(device));
+            autograd_step(state.problem, iterations, device, held_bytes(device));
+          }
+        }
+        StepResult result;
+        synchronize(device);
+        for (auto _ : timer) {
+          result = step(state.problem, iterations, device, held_bytes(device));
+          synchronize(device);
+        }
+        if (result.held >= 0) timer.counters["held_bytes"] = result.held;
+        (rule ? state.rule : state.autograd)[iterations] = std::move(result);
+      };
+      configure_contestant(benchmark::RegisterBenchmark(name.c_str(), body),
+                           options_.repetitions);
     }
-    row.rule_ms = median(rule_times);
-    row.autograd_ms = median(autograd_times);
-    row.rule_held_bytes = rule.held;
-    row.autograd_held_bytes = autograd.held;
-    row.gradient_relative_gap = gradient_gap(rule.gradients, autograd.gradients);
-    rows.push_back(row);
   }
-  return rows;
 }
 
-std::string recurrent_table(const std::vector<RecurrentRow>& rows) {
-  std::string table = fmt::format("{:>10} {:>12} {:>14} {:>8} {:>14} {:>16} {:>12}\n", "iterations",
-                                  "rule ms", "autograd ms", "ratio", "rule held MB",
-                                  "autograd held MB", "grad gap");
-  for (const auto& row : rows) {
-    auto megabytes = [](double bytes) {
-      return bytes < 0 ? std::string("n/a") : fmt::format("{:.2f}", bytes / 1e6);
-    };
-    table += fmt::format("{:>10} {:>12.2f} {:>14.2f} {:>8.3f} {:>14} {:>16} {:>12.2e}\n",
-                         row.iterations, row.rule_ms, row.autograd_ms,
-                         row.rule_ms / row.autograd_ms, megabytes(row.rule_held_bytes),
-                         megabytes(row.autograd_held_bytes), row.gradient_relative_gap);
+Derived RecurrentComparison::derive(const Medians& medians) const {
+  Derived derived;
+  derived.table = fmt::format("{:>10} {:>12} {:>14} {:>8} {:>14} {:>16} {:>12}\n", "iterations",
+                              "rule ms", "autograd ms", "ratio", "rule held MB",
+                              "autograd held MB", "grad gap");
+  const auto ms = [&](const Median& median) {
+    return options_.cpu_clock ? median.cpu_ms : median.real_ms;
+  };
+  // Median of the held bytes over the repetitions; absent off the CPU.
+  const auto held = [](const Median& median) {
+    const auto found = median.run.counters.find("held_bytes");
+    return found == median.run.counters.end() ? -1.0 : found->second.value;
+  };
+  const auto megabytes = [](double bytes) {
+    return bytes < 0 ? std::string("n/a") : fmt::format("{:.2f}", bytes / 1e6);
+  };
+  for (const int64_t iterations : iteration_counts_) {
+    const Median* rule = medians.find(fmt::format("recurrent/{}/rule", iterations));
+    const Median* autograd = medians.find(fmt::format("recurrent/{}/autograd", iterations));
+    if (!rule || !autograd) continue;
+    benchmark::UserCounters counters;
+    if (held(*rule) >= 0) counters["rule_held_bytes"] = held(*rule);
+    if (held(*autograd) >= 0) counters["autograd_held_bytes"] = held(*autograd);
+    double gap = std::nan("");
+    if (state_ && state_->rule.count(iterations) && state_->autograd.count(iterations)) {
+      gap = gradient_gap(state_->rule.at(iterations).gradients,
+                         state_->autograd.at(iterations).gradients);
+      // Google Benchmark writes an infinite gap (autograd's gradient 0) as a bare Infinity,
+      // which is not JSON: the JSON leaves it out, the table shows it.
+      if (std::isfinite(gap)) counters["gradient_gap"] = gap;
+    }
+    derived.aggregates.push_back(ratio_aggregate(*rule, *autograd, "ratio_to_autograd", counters));
+    derived.table += fmt::format("{:>10} {:>12.2f} {:>14.2f} {:>8.3f} {:>14} {:>16} {:>12.2e}\n",
+                                 iterations, ms(*rule), ms(*autograd), ms(*rule) / ms(*autograd),
+                                 megabytes(held(*rule)), megabytes(held(*autograd)), gap);
   }
-  return table;
-}
-
-std::string recurrent_json(const std::vector<RecurrentRow>& rows,
-                           const RecurrentOptions& options) {
-  std::string json = fmt::format(
-      "{{\"circuit\": {{\"input\": {}, \"hidden\": {}, \"output\": {}, \"batch\": {}, "
-      "\"recurrent_radius\": {}}}, \"device\": \"{}\", \"rows\": [",
-      options.input, options.hidden, options.output, options.batch, options.recurrent_radius,
-      options.device.str());
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& row = rows[i];
-    json += fmt::format(
-        "{}{{\"iterations\": {}, \"rule_ms\": {:.4f}, \"autograd_ms\": {:.4f}, \"ratio\": {:.4f}, "
-        "\"rule_held_bytes\": {:.0f}, \"autograd_held_bytes\": {:.0f}, "
-        "\"gradient_relative_gap\": {:.3e}}}",
-        i ? ", " : "", row.iterations, row.rule_ms, row.autograd_ms, row.rule_ms / row.autograd_ms,
-        row.rule_held_bytes, row.autograd_held_bytes, row.gradient_relative_gap);
-  }
-  return json + "]}\n";
+  derived.table += fmt::format(
+      "ratio = rule ms / autograd ms ({} time, medians over the interleaved repetitions); held "
+      "= allocated and held between the forward and the backward stage (median); grad gap = "
+      "max over parameters of |rule - autograd| / |autograd| after the last steps\n",
+      options_.cpu_clock ? "process CPU" : "real");
+  return derived;
 }
 
 }  // namespace bench

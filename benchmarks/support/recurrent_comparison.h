@@ -1,14 +1,15 @@
 // Recurrent circuits: the rule's learning step (firing relaxation, credit relaxation,
 // plasticity) against backpropagation through the unrolled firing iterations (autograd), as the
-// number of iterations grows: time, and the memory each holds between its forward and backward
-// stages.
+// number of iterations grows: time (interleaved, see interleaved.h), and the memory each holds
+// between its forward and backward stages.
 #pragma once
 
-#include "support/timing.h"
+#include "support/interleaved.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,30 +26,36 @@ struct RecurrentOptions {
   // iterations.
   double recurrent_radius = 0.99;
   int repetitions = 5;
-  int warmup = 1;
+  int warmup = 1;  // untimed steps of each contestant first, at each iteration count
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   torch::Dtype dtype = torch::kFloat32;
-  Clock clock = Clock::wall;
+  bool cpu_clock = false;  // the table's ratios from process CPU time instead of real time
 };
 
-struct RecurrentRow {
-  int64_t iterations = 0;
-  double rule_ms = 0.0;      // median step time of the rule
-  double autograd_ms = 0.0;  // median step time of unrolled backprop
-  // Bytes allocated and still held when the forward stage ends and the backward stage begins
-  // (the rule: rates and drives of the equilibrium; autograd: the unrolled graph's saved
-  // tensors). CPU only (glibc's allocator statistics); -1 on other devices.
-  double rule_held_bytes = -1.0;
-  double autograd_held_bytes = -1.0;
-  double gradient_relative_gap = 0.0;  // max over parameters of |rule - autograd| / |autograd|
+class RecurrentComparison {
+ public:
+  RecurrentComparison(RecurrentOptions options, std::vector<int64_t> iteration_counts);
+  ~RecurrentComparison();
+  // Benchmarks named recurrent/<iterations>/rule and recurrent/<iterations>/autograd; each
+  // repetition is one learning step, and reports the counter held_bytes: the bytes allocated and
+  // still held when the forward stage ends and the backward stage begins (the rule: rates and
+  // drives of the equilibrium; autograd: the unrolled graph's saved tensors; CPU only, from
+  // glibc's allocator statistics).
+  void register_benchmarks();
+  // Per iteration count: the aggregate recurrent/<iterations>/rule_ratio_to_autograd (counters:
+  // the held bytes of both, and the gradient gap: max over parameters of |rule - autograd| /
+  // |autograd|, from the last steps) and the table.
+  Derived derive(const Medians& medians) const;
+
+ private:
+  struct State;
+  State& state();
+
+  RecurrentOptions options_;
+  std::vector<int64_t> iteration_counts_;
+  std::unique_ptr<State> state_;  // made when a contestant first runs
 };
-
-std::vector<RecurrentRow> compare_recurrent(const RecurrentOptions& options,
-                                            const std::vector<int64_t>& iteration_counts);
-
-std::string recurrent_table(const std::vector<RecurrentRow>& rows);
-std::string recurrent_json(const std::vector<RecurrentRow>& rows, const RecurrentOptions& options);
 
 }  // namespace bench
 }  // namespace eiprop
