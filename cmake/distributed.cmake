@@ -55,11 +55,12 @@ message(STATUS "eiprop: data-parallel training: ${EIPROP_HAS_DISTRIBUTED} - ${EI
 
 if(EIPROP_HAS_DISTRIBUTED)
   add_library(eiprop_distributed SHARED
-    extension/api/process_group.cpp
-    extension/api/data_parallel.cpp
+    extension/api/distributed/process_group.cpp
+    extension/api/distributed/data_parallel.cpp
   )
   add_library(eiprop::eiprop_distributed ALIAS eiprop_distributed)
-  target_include_directories(eiprop_distributed PRIVATE ${EIPROP_GLOO_INCLUDE_DIR})
+  target_include_directories(eiprop_distributed PRIVATE ${EIPROP_GLOO_INCLUDE_DIR}
+                                                      ${CMAKE_SOURCE_DIR}/extension)
   target_link_libraries(eiprop_distributed PUBLIC eiprop)
   target_compile_definitions(eiprop_distributed PUBLIC EIPROP_HAS_DISTRIBUTED)
   target_compile_options(eiprop_distributed PRIVATE -Wall -Wextra -Wno-unused-parameter)

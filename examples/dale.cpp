@@ -5,13 +5,13 @@
 // inhibitory population I and an excitatory population E; I inhibits E; E and I both project to
 // the output (identity). Every projection keeps the sign of its presynaptic population: after
 // each plasticity step W <- max(W, 0) for projections leaving an excitatory population and
-// W <- min(W, 0) for those leaving the inhibitory one (eiprop/dale.h).
+// W <- min(W, 0) for those leaving the inhibitory one (eiprop/train/dale.h).
 // Reports test accuracy, that no weight broke Dale's law, and E/I balance statistics.
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
 
 #include <eiprop/eiprop.h>
-#include <eiprop/simulator.h>
+#include <eiprop/train/simulator.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

@@ -11,7 +11,7 @@
 #include "common/program.h"
 
 #include <eiprop/eiprop.h>
-#include <eiprop/simulator.h>
+#include <eiprop/train/simulator.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

@@ -8,8 +8,8 @@
 #include "data_parallel_problem.h"
 
 #include <CLI/CLI.hpp>
-#include <eiprop/data_parallel.h>
-#include <eiprop/process_group.h>
+#include <eiprop/distributed/data_parallel.h>
+#include <eiprop/distributed/process_group.h>
 
 #include <chrono>
 #include <csignal>

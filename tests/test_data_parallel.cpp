@@ -4,8 +4,8 @@
 #include "data_parallel_problem.h"
 #include "reference.h"
 
-#include <eiprop/data_parallel.h>
-#include <eiprop/process_group.h>
+#include <eiprop/distributed/data_parallel.h>
+#include <eiprop/distributed/process_group.h>
 
 #include <algorithm>
 #include <chrono>

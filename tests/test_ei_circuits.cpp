@@ -3,8 +3,8 @@
 #include "reference.h"
 
 #include <eiprop/analysis/ei_balance.h>
-#include <eiprop/dale.h>
-#include <eiprop/simulator.h>
+#include <eiprop/train/dale.h>
+#include <eiprop/train/simulator.h>
 
 #include <cmath>
 

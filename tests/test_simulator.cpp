@@ -3,7 +3,7 @@
 // (float64).
 #include "reference.h"
 
-#include <eiprop/simulator.h>
+#include <eiprop/train/simulator.h>
 
 #include <cstdio>
 #include <filesystem>

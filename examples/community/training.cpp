@@ -1,7 +1,7 @@
 #include "community/training.h"
 
 #include <eiprop/eiprop.h>
-#include <eiprop/simulator.h>
+#include <eiprop/train/simulator.h>
 
 #include <ATen/CPUGeneratorImpl.h>
 

@@ -13,9 +13,9 @@
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
 
-#include <eiprop/data_parallel.h>
+#include <eiprop/distributed/data_parallel.h>
 #include <eiprop/eiprop.h>
-#include <eiprop/process_group.h>
+#include <eiprop/distributed/process_group.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>

@@ -1,6 +1,6 @@
 // C++ signatures of the operators' kernels. Each op's schema string (in its own .cpp) is the
 // source of truth; these declarations are what TORCH_FN infers it from and what the typed
-// wrappers in include/eiprop/ops.h call through the dispatcher with.
+// wrappers in include/eiprop/ops/layered.h call through the dispatcher with.
 #pragma once
 
 #include <ATen/ATen.h>

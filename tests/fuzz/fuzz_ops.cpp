@@ -2,7 +2,7 @@
 // bytes — which op, circuit depth and widths, batch, list lengths, tensor shapes, dtypes and
 // layouts, activation and method names (valid and not), scalars (negative, zero, huge, NaN,
 // Inf) and injected non-finite tensor entries. Every call goes through the dispatcher (the
-// typed wrappers of eiprop/ops.h) or the public modules, and must either
+// typed wrappers of eiprop/ops/layered.h) or the public modules, and must either
 //   - succeed with finite outputs (when every input was finite), or
 //   - raise a c10::Error.
 // Anything else is a bug and aborts with the decoded call: a crash or sanitizer report, another

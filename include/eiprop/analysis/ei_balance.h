@@ -11,7 +11,7 @@
 // The population summary's ratio is that of its mean currents, mean I / mean E.
 #pragma once
 
-#include "eiprop/graph.h"
+#include "eiprop/ops/graph.h"
 
 #include <torch/types.h>
 

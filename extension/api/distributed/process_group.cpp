@@ -1,5 +1,5 @@
-#include "eiprop/process_group.h"
-#include "error_text.h"
+#include "eiprop/distributed/process_group.h"
+#include "api/distributed/error_text.h"
 
 #include <c10/util/Exception.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>

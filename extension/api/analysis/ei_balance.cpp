@@ -1,6 +1,6 @@
 #include "eiprop/analysis/ei_balance.h"
 
-#include "eiprop/ops.h"
+#include "eiprop/ops/layered.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>

@@ -1,11 +1,12 @@
-#include "eiprop/recurrent_circuit.h"
+#include "eiprop/nn/recurrent_circuit.h"
 
-#include "eiprop/reference.h"
+#include "eiprop/nn/reference.h"
 #include "kernels/activation.h"
-#include "api/strict.h"
+#include "api/ops/strict.h"
 #include "ops/graph.h"
 #include "ops/validate.h"
 
+#include <torch/nn/init.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
@@ -47,24 +48,36 @@ void RecurrentCircuitImpl::reset() {
   ops::parse_solver_options(kModule, relaxation.method(), relaxation.max_iters(), relaxation.tol(),
                             relaxation.dt(), at::kFloat);
 
-  std::vector<int64_t> fan_in(populations + 1, 0);
-  for (int64_t k = 0; k < graph.projections(); ++k) fan_in[graph.post[k]] += widths[graph.pre[k]];
   torch::NoGradGuard no_grad;
   weights_.clear();
   for (int64_t k = 0; k < graph.projections(); ++k) {
     const int64_t pre = graph.pre[k], post = graph.post[k];
-    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in[post]));
-    weights_.push_back(register_parameter(
-        "weight_" + std::to_string(pre) + "_" + std::to_string(post),
-        torch::empty({widths[post], widths[pre]}).uniform_(-bound, bound)));
+    weights_.push_back(
+        register_parameter("weight_" + std::to_string(pre) + "_" + std::to_string(post),
+                           torch::empty({widths[post], widths[pre]})));
   }
   biases_.clear();
   if (options.bias()) {
     for (int64_t p = 1; p <= populations; ++p) {
-      const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in[p]));
-      biases_.push_back(register_parameter("bias_" + std::to_string(p),
-                                           torch::empty({widths[p]}).uniform_(-bound, bound)));
+      biases_.push_back(register_parameter("bias_" + std::to_string(p), torch::empty({widths[p]})));
     }
+  }
+  reset_parameters();
+}
+
+void RecurrentCircuitImpl::reset_parameters() {
+  const auto& graph = options.graph();
+  const auto& widths = options.widths();
+  std::vector<int64_t> fan_in(graph.populations() + 1, 0);
+  for (int64_t k = 0; k < graph.projections(); ++k) fan_in[graph.post[k]] += widths[graph.pre[k]];
+  const auto bound = [&](int64_t p) { return 1.0 / std::sqrt(static_cast<double>(fan_in[p])); };
+  for (int64_t k = 0; k < graph.projections(); ++k) {
+    const auto b = bound(graph.post[k]);
+    torch::nn::init::uniform_(weights_[k], -b, b);
+  }
+  for (size_t p = 1; p <= biases_.size(); ++p) {
+    const auto b = bound(static_cast<int64_t>(p));
+    torch::nn::init::uniform_(biases_[p - 1], -b, b);
   }
 }
 

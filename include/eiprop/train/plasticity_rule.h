@@ -3,7 +3,7 @@
 // module's weights in place (docs/theory.md §4) — one SGD step on the same loss, exactly.
 #pragma once
 
-#include "eiprop/balanced_mlp.h"
+#include "eiprop/nn/balanced_mlp.h"
 
 #include <functional>
 #include <vector>

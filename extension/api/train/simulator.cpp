@@ -1,4 +1,4 @@
-#include "eiprop/simulator.h"
+#include "eiprop/train/simulator.h"
 
 #include "kernels/activation.h"
 #include "kernels/circuit.h"

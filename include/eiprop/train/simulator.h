@@ -22,8 +22,8 @@
 #pragma once
 
 #include "eiprop/analysis/ei_balance.h"
-#include "eiprop/dale.h"
-#include "eiprop/graph.h"
+#include "eiprop/train/dale.h"
+#include "eiprop/ops/graph.h"
 
 #include <c10/util/Optional.h>
 #include <torch/arg.h>
@@ -60,7 +60,7 @@ struct SimulatorOptions {
   TORCH_ARG(int64_t, record_every) = 0;
   TORCH_ARG(RecordOptions, record) = {};
   // Dale's law: one type per population 0..P; empty for none. When given, the initial weights must
-  // obey it and every step ends with the projection rule of eiprop/dale.h.
+  // obey it and every step ends with the projection rule of eiprop/train/dale.h.
   TORCH_ARG(std::vector<Sign>, signs) = {};
 };
 

@@ -1,4 +1,4 @@
-#include "eiprop/dale.h"
+#include "eiprop/train/dale.h"
 
 #include <torch/types.h>
 #include <torch/utils.h>

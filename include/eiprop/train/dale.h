@@ -11,7 +11,7 @@
 // driven across zero stays silent (exactly 0) until its Hebbian term changes sign again.
 #pragma once
 
-#include "eiprop/graph.h"
+#include "eiprop/ops/graph.h"
 
 #include <torch/types.h>
 

@@ -1,4 +1,4 @@
-#include "eiprop/checkpointer.h"
+#include "eiprop/serialize/checkpointer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>

@@ -1,7 +1,8 @@
-#include "eiprop/balanced_mlp.h"
+#include "eiprop/nn/balanced_mlp.h"
 
-#include "eiprop/reference.h"
-#include "api/strict.h"
+#include "eiprop/nn/reference.h"
+#include "eiprop/ops/layered.h"
+#include "api/ops/strict.h"
 #include "kernels/activation.h"
 #include "util/enum_table.h"
 
@@ -97,6 +98,10 @@ torch::Tensor BalancedMLPImpl::forward(const torch::Tensor& input) {
     return eiprop::circuit(input, weights(), biases(), activations(), options.relaxation());
   }
   return autograd_forward(input, weights(), biases(), activations());
+}
+
+void BalancedMLPImpl::reset_parameters() {
+  for (auto& linear : linear_) linear->reset_parameters();
 }
 
 void BalancedMLPImpl::pretty_print(std::ostream& stream) const {

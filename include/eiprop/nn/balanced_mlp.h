@@ -2,7 +2,7 @@
 // in the backward) or by autograd, switchable on the same weights for A/B tests.
 #pragma once
 
-#include "eiprop/ops.h"
+#include "eiprop/nn/options/balanced_mlp.h"
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/module.h>
@@ -14,37 +14,13 @@
 
 namespace eiprop {
 
-// How a module's backward computes its gradients.
-enum class Learning {
-  credit,    // eiprop::circuit: E-I equilibrium forward, credit relaxation backward
-  autograd,  // LibTorch autograd through the same network
-};
-const char* learning_name(Learning learning);
-// "credit" or "autograd"; anything else raises, listing both.
-Learning parse_learning(const std::string& name);
-
-struct BalancedMLPOptions {
-  /* implicit */ BalancedMLPOptions(std::vector<int64_t> widths) : widths_(std::move(widths)) {}
-  // The activation of each layer, as the ops take them.
-  std::vector<std::string> layer_activations() const;
-
-  // Population widths N_0 (input), N_1, ..., N_L (output).
-  TORCH_ARG(std::vector<int64_t>, widths);
-  // Activation of every hidden population, and of the output population.
-  TORCH_ARG(std::string, activation) = "tanh";
-  TORCH_ARG(std::string, output_activation) = "identity";
-  // One activation per layer; when not empty it replaces activation/output_activation.
-  TORCH_ARG(std::vector<std::string>, activations) = {};
-  TORCH_ARG(bool, bias) = true;
-  TORCH_ARG(Learning, learning) = Learning::credit;
-  TORCH_ARG(RelaxationOptions, relaxation) = RelaxationOptions("sweep");
-};
-
 class BalancedMLPImpl : public torch::nn::Cloneable<BalancedMLPImpl> {
  public:
   explicit BalancedMLPImpl(BalancedMLPOptions options);
 
   void reset() override;
+  // Redraws every layer's parameters as torch::nn::Linear does (its reset_parameters()).
+  void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
 
   // The output population's rates, [B, N_L].

@@ -2,8 +2,8 @@
 // built from LibTorch's own functions, differentiated by autograd, and agreement metrics.
 #pragma once
 
-#include "eiprop/graph.h"
-#include "eiprop/ops.h"
+#include "eiprop/ops/graph.h"
+#include "eiprop/ops/layered.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Optional.h>

@@ -1,4 +1,4 @@
-#include "eiprop/reference.h"
+#include "eiprop/nn/reference.h"
 
 #include "kernels/activation.h"
 #include "solvers/options.h"

@@ -1,5 +1,5 @@
-#include "eiprop/data_parallel.h"
-#include "error_text.h"
+#include "eiprop/distributed/data_parallel.h"
+#include "api/distributed/error_text.h"
 
 #include <c10/util/Exception.h>
 #include <torch/types.h>

@@ -5,8 +5,8 @@
 // all-reduce each — and averaged, so that every rank applies the update of the whole batch.
 #pragma once
 
-#include "eiprop/balanced_mlp.h"
-#include "eiprop/plasticity_rule.h"
+#include "eiprop/nn/balanced_mlp.h"
+#include "eiprop/train/plasticity_rule.h"
 
 #include <torch/arg.h>
 #include <torch/csrc/distributed/c10d/ProcessGroup.hpp>

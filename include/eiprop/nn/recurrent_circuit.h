@@ -4,9 +4,7 @@
 // Learning::autograd LibTorch backpropagates through the unrolled firing iterations.
 #pragma once
 
-#include "eiprop/balanced_mlp.h"
-#include "eiprop/graph.h"
-#include "eiprop/graph_ops.h"
+#include "eiprop/nn/options/recurrent_circuit.h"
 
 #include <torch/nn/cloneable.h>
 #include <torch/nn/pimpl.h>
@@ -16,27 +14,16 @@
 
 namespace eiprop {
 
-struct RecurrentCircuitOptions {
-  RecurrentCircuitOptions(std::vector<int64_t> widths, Graph graph)
-      : widths_(std::move(widths)), graph_(std::move(graph)) {}
-
-  // Population widths N_0 (input), N_1, ..., N_P.
-  TORCH_ARG(std::vector<int64_t>, widths);
-  // Projections pre[k] -> post[k], the populations' activations and the output population.
-  TORCH_ARG(Graph, graph);
-  TORCH_ARG(bool, bias) = true;
-  TORCH_ARG(Learning, learning) = Learning::credit;
-  TORCH_ARG(RelaxationOptions, relaxation) = graph_relaxation();
-};
-
 class RecurrentCircuitImpl : public torch::nn::Cloneable<RecurrentCircuitImpl> {
  public:
   explicit RecurrentCircuitImpl(RecurrentCircuitOptions options);
 
-  // Parameters: weight_<pre>_<post> per projection, [N_post, N_pre], and bias_<p> per population,
-  // initialised uniformly in +-1/sqrt(fan-in of the postsynaptic population) (as
-  // torch::nn::Linear does for its single input).
+  // Registers the parameters: weight_<pre>_<post> per projection, [N_post, N_pre], and bias_<p>
+  // per population; then reset_parameters().
   void reset() override;
+  // Draws every parameter uniformly in +-1/sqrt(fan-in of the postsynaptic population), the
+  // bound torch::nn::Linear uses for its single input, with torch::nn::init.
+  void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
 
   // The output population's equilibrium rates, [B, N_output].

@@ -1,6 +1,6 @@
-#include "eiprop/plasticity_rule.h"
+#include "eiprop/train/plasticity_rule.h"
 
-#include "api/strict.h"
+#include "api/ops/strict.h"
 #include "ops/layered.h"
 #include "ops/learning_step.h"
 #include "ops/validate.h"

@@ -2,7 +2,7 @@
 // BalancedMLP that shares its parameters and learns by the rule.
 #pragma once
 
-#include "eiprop/balanced_mlp.h"
+#include "eiprop/nn/balanced_mlp.h"
 
 #include <torch/nn/modules/container/sequential.h>
 

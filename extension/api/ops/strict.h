@@ -3,7 +3,7 @@
 // return, so they refuse strict(false).
 #pragma once
 
-#include "eiprop/ops.h"
+#include "eiprop/ops/layered.h"
 
 #include <c10/util/Exception.h>
 

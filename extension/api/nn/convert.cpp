@@ -1,4 +1,4 @@
-#include "eiprop/convert.h"
+#include "eiprop/nn/convert.h"
 
 #include "kernels/activation.h"
 

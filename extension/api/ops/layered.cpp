@@ -1,11 +1,11 @@
 // The typed wrappers: one dispatcher handle per op, looked up once.
-#include "eiprop/ops.h"
+#include "eiprop/ops/layered.h"
 
-#include "eiprop/graph_ops.h"
+#include "eiprop/ops/graph.h"
 #include "ops/signatures.h"
 
-#include "api/dispatch.h"
-#include "api/strict.h"
+#include "api/ops/dispatch.h"
+#include "api/ops/strict.h"
 
 namespace eiprop {
 using api::find_op;
