@@ -63,7 +63,6 @@ if(EIPROP_HAS_DISTRIBUTED)
                                                       ${CMAKE_SOURCE_DIR}/extension)
   target_link_libraries(eiprop_distributed PUBLIC eiprop)
   target_compile_definitions(eiprop_distributed PUBLIC EIPROP_HAS_DISTRIBUTED)
-  target_compile_options(eiprop_distributed PRIVATE -Wall -Wextra -Wno-unused-parameter)
   set_target_properties(eiprop_distributed PROPERTIES LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}
                                                       INSTALL_RPATH_USE_LINK_PATH TRUE)
   install(TARGETS eiprop_distributed EXPORT eiprop-targets

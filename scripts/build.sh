@@ -5,12 +5,7 @@
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
 
-prefix=$(torch_prefix)
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -f "$EIPROP_BUILD/CMakeCache.txt" ]; then
-  cmake -S "$EIPROP_ROOT" -B "$EIPROP_BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_PREFIX_PATH="$prefix" -DEIPROP_PYTHON="$EIPROP_PYTHON" \
-    ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}
-fi
+preset=default
+[ "$EIPROP_TORCH" = debian ] && preset=debian
+configure "$preset" "$EIPROP_BUILD" ${EIPROP_ARGS[@]+"${EIPROP_ARGS[@]}"}
 cmake --build "$EIPROP_BUILD" -j "${EIPROP_JOBS:-2}"

@@ -40,6 +40,17 @@ torch_prefix() {
   fi
 }
 
+# Configures BUILD_DIR from a preset of CMakePresets.json (the one definition of every build),
+# once: the preset reads the chosen LibTorch and Python from the environment.
+#   configure PRESET BUILD_DIR [CMake arguments...]
+configure() {
+  local preset=$1 build=$2
+  shift 2
+  [ -f "$build/CMakeCache.txt" ] && return 0
+  EIPROP_TORCH_PREFIX=$(torch_prefix) EIPROP_PYTHON="$EIPROP_PYTHON" \
+    cmake -S "$EIPROP_ROOT" --preset "$preset" -B "$build" "$@"
+}
+
 # Runs a command and prints how long it took, so that every phase of a CI log is timed:
 #   timed LABEL COMMAND [ARGUMENTS...]
 timed() {

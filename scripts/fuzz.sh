@@ -36,13 +36,11 @@ fuzz_args=""
 [ "$keep_going" = 1 ] && fuzz_args="-fork=1;-ignore_crashes=1"
 
 build="$EIPROP_BUILD-fuzz"
-prefix=$(torch_prefix)
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$EIPROP_ROOT" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_PREFIX_PATH="$prefix" -DEIPROP_BUILD_TESTS=OFF \
-  -DEIPROP_BUILD_EXAMPLES=OFF -DEIPROP_BUILD_BENCHMARKS=OFF -DEIPROP_BUILD_FUZZ=ON \
-  -DEIPROP_FUZZ_SECONDS="$seconds" -DEIPROP_FUZZ_ARGS="$fuzz_args" >/dev/null
+# The fuzz preset of CMakePresets.json; this run's length and libFuzzer flags on top (so this
+# configures every time, not once).
+EIPROP_TORCH_PREFIX=$(torch_prefix) EIPROP_PYTHON="$EIPROP_PYTHON" \
+  cmake -S "$EIPROP_ROOT" --preset fuzz -B "$build" -DEIPROP_FUZZ_SECONDS="$seconds" \
+  -DEIPROP_FUZZ_ARGS="$fuzz_args" >/dev/null
 # The target and the library it links only: nothing else is fuzzed, and this build compiles
 # without the precompiled header (slow).
 cmake --build "$build" --target fuzz_ops -j "${EIPROP_JOBS:-2}"

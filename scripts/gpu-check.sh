@@ -25,11 +25,9 @@ torch_prefix=$("$python" -c \
 "$python" -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())' \
   > "$out/torch.txt"
 
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$torch_prefix;$prefix/usr" -DEIPROP_PYTHON="$(command -v "$python")" \
-  > "$out/configure.log" 2>&1
+# The gpu preset of CMakePresets.json, with the unpacked packages beside that PyTorch.
+EIPROP_TORCH_PREFIX="$torch_prefix;$prefix/usr" EIPROP_PYTHON="$(command -v "$python")" \
+  cmake -S "$root" --preset gpu -B "$build" > "$out/configure.log" 2>&1
 configure_rc=$?
 build_rc=1
 if [ $configure_rc -eq 0 ]; then

@@ -21,20 +21,13 @@ done
 timed "set-up ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 
 if [ $full = 1 ]; then
+  preset=asan-full
   build="$EIPROP_BUILD-asan-full"
-  variant=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 else
+  preset=asan
   build="$EIPROP_BUILD-asan"
-  variant=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG"
-           -DEIPROP_BUILD_EXAMPLES=OFF -DEIPROP_BUILD_BENCHMARKS=OFF)
 fi
-prefix=$(torch_prefix)
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$EIPROP_ROOT" -B "$build" "${generator[@]}" "${variant[@]}" \
-    -DCMAKE_PREFIX_PATH="$prefix" -DEIPROP_PYTHON="$EIPROP_PYTHON" -DEIPROP_SANITIZE=ON
-fi
+configure "$preset" "$build"
 timed "build ($EIPROP_TORCH, sanitizers)" cmake --build "$build" -j "${EIPROP_JOBS:-2}"
 
 # detect_leaks=0: LibTorch is not instrumented and keeps its operator registry, allocator
