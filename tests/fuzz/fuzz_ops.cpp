@@ -205,13 +205,6 @@ void expect_finite(const Decoder& decoder, const std::string& what, const at::Te
   }
 }
 
-void expect_finite(const Decoder& decoder, const std::string& what,
-                   const std::vector<at::Tensor>& tensors) {
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    expect_finite(decoder, what + "[" + std::to_string(i) + "]", tensors[i]);
-  }
-}
-
 at::Tensor requiring_grad(const at::Tensor& tensor) {
   if (!tensor.defined() || !at::isFloatingType(tensor.scalar_type())) return tensor;
   return tensor.detach().requires_grad_();

@@ -76,17 +76,7 @@ int main(int argc, char** argv) {
   app.add_option("corpus", corpora, "corpus directories or single inputs")
       ->required()
       ->check(CLI::ExistingPath);
-  // tests/CMakeLists.txt still registers fuzz.ops_replay with the former driver's mutation
-  // options; they are accepted, hidden and ignored until that registration drops them.
-  double ignored_seconds = 0;
-  uint64_t ignored_seed = 0;
-  auto* seconds_option = app.add_option("--seconds", ignored_seconds)->group("");
-  auto* seed_option = app.add_option("--seed", ignored_seed)->group("");
   CLI11_PARSE(app, argc, argv);
-  if (seconds_option->count() > 0 || seed_option->count() > 0) {
-    fmt::print("fuzz_ops_replay: --seconds and --seed are ignored: the replay does not mutate "
-               "(scripts/fuzz.sh runs libFuzzer for that)\n");
-  }
 
   LLVMFuzzerInitialize(&argc, &argv);
   const auto files = corpus_files(corpora);

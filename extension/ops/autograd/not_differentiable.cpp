@@ -3,6 +3,7 @@
 // a registered derivative. With grad mode on, a tensor argument that requires grad is refused
 // naming the op and the argument and pointing to eiprop::circuit / eiprop::graph_circuit, whose
 // backward is credit relaxation; otherwise the call goes on below autograd unchanged.
+#include <ATen/core/LegacyTypeDispatch.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/GradMode.h>
 #include <c10/core/impl/LocalDispatchKeySet.h>
