@@ -22,6 +22,9 @@ PlasticityRule::PlasticityRule(BalancedMLP module, double lr) : module_(std::mov
 double PlasticityRule::step(const torch::Tensor& input, const torch::Tensor& target) {
   double loss = 0.0;
   step(input, [&](const torch::Tensor& output) {
+    // Checked before the loss reads it (a complex target would fail inside .item()).
+    ops::check_matrix(kRule, "target", target, output);
+    ops::check_shape(kRule, "target", target, output.sizes(), "the output rates' shape");
     const auto imbalance = target - output;
     loss = imbalance.pow(2).sum().item<double>() / (2.0 * static_cast<double>(input.size(0)));
     return imbalance;
