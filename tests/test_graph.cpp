@@ -256,6 +256,67 @@ TEST(GraphOps, UnstableCircuitIsReportedAsDiverged) {
                {"did not converge", "max_iters=3"});
 }
 
+// The layered relaxations are the graph ones on the chain 0 -> 1 -> ... -> L: strict(false)
+// flags an unconverged solve there too, with the results of the graph op on Graph::chain.
+TEST(LayeredOps, StrictFalseFlagsAnUnconvergedSolveAsTheGraphOpsDo) {
+  const auto graph = Graph::chain({"tanh", "tanh", "identity"});
+  const auto chain = make_graph_circuit(graph, {5, 7, 6, 3}, 4, at::kDouble, 11, 1.0);
+  // euler does not take the exact wavefront: 3 steps leave it short of the equilibrium.
+  const auto euler = RelaxationOptions("euler").dt(0.5).max_iters(3);
+  expect_error([&] { ei_equilibrium(chain.input, chain.weights, chain.biases, graph.activations,
+                                    euler); },
+               {"eiprop::ei_equilibrium", "did not converge", "max_iters=3"});
+  auto lenient = euler;
+  lenient.strict(false);
+  const auto flagged =
+      ei_equilibrium(chain.input, chain.weights, chain.biases, graph.activations, lenient);
+  EXPECT_FALSE(flagged.converged);
+  EXPECT_EQ(flagged.iterations, 3);
+  const auto as_graph = graph_equilibrium(chain.input, chain.weights, chain.biases, graph, lenient);
+  ASSERT_EQ(flagged.rates.size(), as_graph.rates.size());
+  for (size_t i = 0; i < flagged.rates.size(); ++i) {
+    EXPECT_TRUE(torch::equal(flagged.rates[i], as_graph.rates[i])) << "population " << i + 1;
+  }
+  // A converged solve says so, strict or not.
+  const auto solved = ei_equilibrium(chain.input, chain.weights, chain.biases, graph.activations);
+  EXPECT_TRUE(solved.converged);
+
+  const auto error = torch::randn({4, 3}, torch::kDouble);
+  expect_error([&] { credit_relaxation(error, solved.drives, chain.weights, graph.activations,
+                                       euler); },
+               {"eiprop::credit_relaxation", "did not converge", "max_iters=3"});
+  const auto credits =
+      credit_relaxation(error, solved.drives, chain.weights, graph.activations, lenient);
+  EXPECT_FALSE(credits.converged);
+  EXPECT_EQ(credits.iterations, 3);
+}
+
+// Where only rates come back (the differentiable circuits, the modules), there is no flag to
+// carry: strict(false) is refused, not ignored.
+TEST(LayeredOps, StrictFalseIsRefusedWhereOnlyRatesComeBack) {
+  const auto graph = Graph::chain({"tanh", "identity"});
+  const auto chain = make_graph_circuit(graph, {5, 6, 3}, 4, at::kDouble, 12, 1.0);
+  auto lenient = RelaxationOptions("sweep");
+  lenient.strict(false);
+  const std::vector<std::string> refused{"strict(false) is not available",
+                                         "no converged flag"};
+  auto expected = [&](const char* where) {
+    auto pieces = refused;
+    pieces.insert(pieces.begin(), where);
+    return pieces;
+  };
+  expect_error([&] { circuit(chain.input, chain.weights, chain.biases, graph.activations,
+                             lenient); },
+               expected("eiprop::circuit"));
+  expect_error([&] { graph_circuit(chain.input, chain.weights, chain.biases, graph, lenient); },
+               expected("eiprop::graph_circuit"));
+  expect_error([&] { BalancedMLP(BalancedMLPOptions({5, 6, 3}).relaxation(lenient)); },
+               expected("eiprop::BalancedMLP"));
+  expect_error([&] { RecurrentCircuit(RecurrentCircuitOptions({5, 6, 3}, graph)
+                                          .relaxation(lenient)); },
+               expected("eiprop::RecurrentCircuit"));
+}
+
 // A chain whose rates stay of order one all the way down (orthogonal weights of gain 1.5, tanh),
 // so a change takes the chain's whole depth to cross it: populations 1..layers, biases
 // N(0, 0.1^2).

@@ -2,6 +2,7 @@
 // training loops — same gradients, same optimizer trajectories, same SGD steps (float64).
 #include "reference.h"
 
+#include <cmath>
 #include <cstdio>
 #include <torch/autograd.h>
 #include <torch/nn/functional/embedding.h>
@@ -146,6 +147,34 @@ TEST(BalancedMLP, ModuleAndOptimizerRoundTripThroughSerialization) {
   std::remove(optimizer_path.c_str());
 }
 
+TEST(Learning, NamesParseAndPrintFromOneTable) {
+  for (const auto learning : {Learning::credit, Learning::autograd}) {
+    EXPECT_EQ(parse_learning(learning_name(learning)), learning);
+  }
+  expect_error([] { parse_learning("hebbian"); },
+               {"eiprop::parse_learning", "'hebbian'", "expected one of credit, autograd"});
+}
+
+TEST(RecurrentCircuit, ResetParametersRedrawsAsTheConstructorDrew) {
+  const Graph graph{{0, 1, 1}, {1, 1, 2}, {"tanh", "identity"}, 2};
+  torch::manual_seed(5);
+  RecurrentCircuit circuit(RecurrentCircuitOptions({4, 6, 3}, graph));
+  std::vector<torch::Tensor> drawn;
+  for (const auto& parameter : circuit->parameters()) drawn.push_back(parameter.detach().clone());
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& parameter : circuit->parameters()) parameter.zero_();
+  }
+  torch::manual_seed(5);
+  circuit->reset_parameters();
+  const auto redrawn = circuit->parameters();
+  ASSERT_EQ(redrawn.size(), drawn.size());
+  for (size_t i = 0; i < drawn.size(); ++i) EXPECT_TRUE(torch::equal(redrawn[i], drawn[i])) << i;
+  // Population 1 receives the input (4) and itself (6): bound 1/sqrt(10).
+  EXPECT_LE(circuit->weights()[1].abs().max().item<double>(), 1.0 / std::sqrt(10.0));
+  EXPECT_GT(circuit->weights()[1].abs().max().item<double>(), 0.0);
+}
+
 TEST(Convert, SharesParametersAndLearnsByTheRule) {
   torch::manual_seed(5);
   torch::nn::Sequential sequential(torch::nn::Linear(6, 9), torch::nn::Tanh(),
@@ -226,6 +255,21 @@ TEST(PlasticityRule, EqualsSgdOnCrossEntropyThroughTheOutputImbalance) {
     sgd.step();
   }
   expect_same_parameters(*rule_mlp, *reference, 1e-10, "cross-entropy");
+}
+
+// Found by libFuzzer (tests/fuzz/corpus/plasticity_rule_complex_target): the loss read a complex
+// target with .item<double>() and threw a std::runtime_error that named nothing.
+TEST(PlasticityRule, ABadTargetIsRefusedNamingItAndTheWeightsStayUnchanged) {
+  auto mlp = make_mlp(Learning::credit);
+  const auto before = mlp->layer(0)->weight.clone();
+  PlasticityRule rule(mlp, 0.1);
+  const auto batch = batches(1).front();
+  const auto target = F::one_hot(batch.labels, 4).to(batch.input.scalar_type());
+  expect_error([&] { rule.step(batch.input, target.to(torch::kComplexFloat)); },
+               {"eiprop::PlasticityRule", "target must be float32 or float64", "ComplexFloat"});
+  expect_error([&] { rule.step(batch.input, target.narrow(1, 0, 2)); },
+               {"eiprop::PlasticityRule", "target has shape [8, 2]", "[8, 4]"});
+  EXPECT_TRUE(at::equal(mlp->layer(0)->weight, before));
 }
 
 TEST(PlasticityRule, ABadImbalanceIsRefusedAndTheWeightsStayUnchanged) {
