@@ -58,10 +58,10 @@ void write_plasticity(const kernels::Circuit& circuit,
 }
 
 Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
-                      const std::vector<at::Tensor>& balance_credits,
-                      const std::vector<at::Tensor>& rates, double scale,
-                      const std::vector<bool>& weight_wanted,
-                      const std::vector<bool>& bias_wanted) {
+                              const std::vector<at::Tensor>& balance_credits,
+                              const std::vector<at::Tensor>& rates, double scale,
+                              const std::vector<bool>& weight_wanted,
+                              const std::vector<bool>& bias_wanted) {
   Plasticity updates;
   for (size_t k = 0; k < pre.size(); ++k) {
     const bool wanted = weight_wanted.empty() || weight_wanted[k];

@@ -67,10 +67,10 @@ struct Plasticity {
 // The same updates as fresh tensors, for the projections with weight_wanted[k] and the
 // populations with bias_wanted[p-1] (undefined elsewhere); empty masks ask for all.
 Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
-                      const std::vector<at::Tensor>& balance_credits,
-                      const std::vector<at::Tensor>& rates, double scale,
-                      const std::vector<bool>& weight_wanted = {},
-                      const std::vector<bool>& bias_wanted = {});
+                              const std::vector<at::Tensor>& balance_credits,
+                              const std::vector<at::Tensor>& rates, double scale,
+                              const std::vector<bool>& weight_wanted = {},
+                              const std::vector<bool>& bias_wanted = {});
 
 // The bodies of the credit relaxation and plasticity operators, layered and graph, after each
 // op has validated its arguments in its own words; `naming` words the non-finite refusals.

@@ -167,7 +167,7 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
       slot += has_bias[p] ? 1 : 0;
     }
     auto gradients = plasticity_updates(pre, post, credits.balance_credits, rates, /*scale=*/1.0,
-                                weight_wanted, bias_wanted);
+                                        weight_wanted, bias_wanted);
     variable_list grads(slot + 2);
     if (input_needs_grad) grads[0] = credits.credits[0];
     for (int64_t k = 0; k < projections; ++k) grads[1 + k] = gradients.weight_updates[k];
