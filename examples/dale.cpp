@@ -114,10 +114,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch intra-op threads (the circuit's tensors are "
                  "small: one thread avoids synchronisation overhead)")
       ->capture_default_str()->check(eiprop::examples::positive());
-  app.add_option("--data-dir", data_dir, "directory of the Fashion-MNIST .gz files")
-      ->capture_default_str();
-  app.add_option("--cache-dir", cache_dir, "where the decompressed IDX files go")
-      ->capture_default_str();
+  eiprop::examples::add_fashion_mnist_options(app, data_dir, cache_dir);
   app.add_option("--out", out_dir, "output directory (CSV, JSON)")->capture_default_str();
   if (const int code = eiprop::examples::parse_command_line(app, argc, argv); code >= 0) {
     return code;

@@ -309,10 +309,7 @@ int main(int argc, char** argv) {
   app.add_option("--seed", settings.seed, "random seed")->capture_default_str();
   app.add_option("--min-accuracy", settings.min_accuracy, "fail if the final test accuracy is lower")
       ->capture_default_str();
-  app.add_option("--data-dir", settings.data_dir, "directory of the Fashion-MNIST .gz files")
-      ->capture_default_str();
-  app.add_option("--cache-dir", settings.cache_dir, "where the decompressed IDX files go")
-      ->capture_default_str();
+  eiprop::examples::add_fashion_mnist_options(app, settings.data_dir, settings.cache_dir);
   app.add_option("--out", settings.out_dir, "output directory (summary.json)")
       ->capture_default_str()
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);  // --scaling appends its own
