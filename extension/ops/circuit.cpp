@@ -1,6 +1,8 @@
 // eiprop::circuit — the output population's equilibrium rates; differentiable, with a backward
-// that is credit relaxation (ops/autograd/circuit_autograd.cpp). This file holds the schema and
-// the kernel used below autograd (no_grad, inference mode).
+// that is credit relaxation (ops/autograd/circuit_autograd.cpp). This file holds the schemas and
+// kernels of the op (the kernel used below autograd: no_grad, inference mode) and of the two
+// passes its autograd kernel calls (ops/circuit_call.h).
+#include "ops/circuit_call.h"
 #include "ops/layered.h"
 #include "ops/learning_step.h"
 
@@ -15,10 +17,28 @@ constexpr const char* kOp = "eiprop::circuit";
 at::Tensor circuit(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
                    std::vector<std::string> activations, c10::string_view method,
                    int64_t max_iters, double tol, double dt) {
-  const auto graph = parse_layered(kOp, input, weights, biases, activations);
-  const auto options = parse_graph_solver_options(kOp, graph, Relaxed::rates, method, max_iters,
-                                                  tol, dt, input.scalar_type());
-  return equilibrium(kOp, graph.circuit, input, options).rates.back();
+  const auto call =
+      parse_circuit(kOp, input, weights, biases, activations, method, max_iters, tol, dt);
+  return equilibrium(kOp, call.graph.circuit, input, call.options).rates.back();
+}
+
+CircuitStates circuit_forward(const at::Tensor& input, at::TensorList weights,
+                              const OptionalTensorList& biases,
+                              std::vector<std::string> activations, c10::string_view method,
+                              int64_t max_iters, double tol, double dt) {
+  return circuit_states(
+      parse_circuit(kOp, input, weights, biases, activations, method, max_iters, tol, dt), input);
+}
+
+CircuitGradients circuit_backward(const at::Tensor& grad_output, const at::Tensor& input,
+                                  at::TensorList weights, at::TensorList rates,
+                                  at::TensorList drives, std::vector<std::string> activations,
+                                  c10::string_view method, int64_t max_iters, double tol,
+                                  double dt, c10::List<bool> output_mask) {
+  const auto layers = static_cast<int64_t>(weights.size());
+  return circuit_gradients(kOp, "eiprop::_circuit_backward", grad_output, input, weights, rates,
+                           drives, chain_pre(layers), chain_post(layers), activations, layers,
+                           method, max_iters, tol, dt, output_mask);
 }
 
 }  // namespace ops
@@ -28,8 +48,17 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "circuit(Tensor input, Tensor[] weights, Tensor?[] biases, str[] activations, "
       "str method=\"sweep\", int max_iters=0, float tol=0.0, float dt=1.0) -> Tensor");
+  m.def(
+      "_circuit_forward(Tensor input, Tensor[] weights, Tensor?[] biases, str[] activations, "
+      "str method, int max_iters, float tol, float dt) -> (Tensor[] rates, Tensor[] drives)");
+  m.def(
+      "_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, Tensor[] rates, "
+      "Tensor[] drives, str[] activations, str method, int max_iters, float tol, float dt, "
+      "bool[] output_mask) -> (Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
 }
 
 TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {
   m.impl("circuit", TORCH_FN(eiprop::ops::circuit));
+  m.impl("_circuit_forward", TORCH_FN(eiprop::ops::circuit_forward));
+  m.impl("_circuit_backward", TORCH_FN(eiprop::ops::circuit_backward));
 }

@@ -16,6 +16,9 @@ namespace eiprop {
 namespace ops {
 
 using OptionalTensorList = c10::List<c10::optional<at::Tensor>>;
+// (rates, drives) of populations 1..P; (input gradient, weight gradients, bias gradients).
+using CircuitStates = std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>>;
+using CircuitGradients = std::tuple<at::Tensor, std::vector<at::Tensor>, std::vector<at::Tensor>>;
 
 inline OptionalTensorList optional_tensor_list(const std::vector<c10::optional<at::Tensor>>& tensors) {
   OptionalTensorList list;
@@ -40,6 +43,17 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
 at::Tensor circuit(const at::Tensor& input, at::TensorList weights, const OptionalTensorList& biases,
                    std::vector<std::string> activations, c10::string_view method,
                    int64_t max_iters, double tol, double dt);
+
+// The passes of circuit's autograd kernel (ops/circuit_call.h).
+CircuitStates circuit_forward(const at::Tensor& input, at::TensorList weights,
+                              const OptionalTensorList& biases,
+                              std::vector<std::string> activations, c10::string_view method,
+                              int64_t max_iters, double tol, double dt);
+CircuitGradients circuit_backward(const at::Tensor& grad_output, const at::Tensor& input,
+                                  at::TensorList weights, at::TensorList rates,
+                                  at::TensorList drives, std::vector<std::string> activations,
+                                  c10::string_view method, int64_t max_iters, double tol,
+                                  double dt, c10::List<bool> output_mask);
 
 // The Autograd-key kernel of eiprop::circuit (ops/autograd/circuit_autograd.cpp).
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
@@ -66,11 +80,26 @@ at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
                          at::IntArrayRef post, std::vector<std::string> activations,
                          int64_t output, c10::string_view method, int64_t max_iters, double tol,
                          double dt);
+CircuitStates graph_circuit_forward(const at::Tensor& input, at::TensorList weights,
+                                    const OptionalTensorList& biases, at::IntArrayRef pre,
+                                    at::IntArrayRef post, std::vector<std::string> activations,
+                                    int64_t output, c10::string_view method, int64_t max_iters,
+                                    double tol, double dt);
+CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at::Tensor& input,
+                                        at::TensorList weights, at::TensorList rates,
+                                        at::TensorList drives, at::IntArrayRef pre,
+                                        at::IntArrayRef post,
+                                        std::vector<std::string> activations, int64_t output,
+                                        c10::string_view method, int64_t max_iters, double tol,
+                                        double dt, c10::List<bool> output_mask);
 at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weights,
                                   const OptionalTensorList& biases, at::IntArrayRef pre,
                                   at::IntArrayRef post, std::vector<std::string> activations,
                                   int64_t output, c10::string_view method, int64_t max_iters,
                                   double tol, double dt);
+
+// eiprop::build_facts (ops/build_facts.cpp).
+std::vector<int64_t> build_facts();
 
 std::tuple<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,
                                                const at::Tensor& weight);

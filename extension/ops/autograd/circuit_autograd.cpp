@@ -11,10 +11,9 @@ namespace ops {
 namespace {
 
 // The call's solver settings, as both operators take them.
-CircuitCall call_of(const char* op, std::vector<std::string> activations, c10::string_view method,
-                    int64_t max_iters, double tol, double dt) {
-  CircuitCall call;
-  call.op = op;
+CircuitArguments arguments_of(std::vector<std::string> activations, c10::string_view method,
+                              int64_t max_iters, double tol, double dt) {
+  CircuitArguments call;
   call.activations = std::move(activations);
   call.method = std::string(method.data(), method.size());
   call.max_iters = max_iters;
@@ -28,7 +27,7 @@ CircuitCall call_of(const char* op, std::vector<std::string> activations, c10::s
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
                             const OptionalTensorList& biases, std::vector<std::string> activations,
                             c10::string_view method, int64_t max_iters, double tol, double dt) {
-  auto call = call_of("eiprop::circuit", std::move(activations), method, max_iters, tol, dt);
+  auto call = arguments_of(std::move(activations), method, max_iters, tol, dt);
   call.layered = true;
   return differentiable_circuit(input, weights, biases, std::move(call));
 }
@@ -38,7 +37,7 @@ at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weight
                                   at::IntArrayRef post, std::vector<std::string> activations,
                                   int64_t output, c10::string_view method, int64_t max_iters,
                                   double tol, double dt) {
-  auto call = call_of("eiprop::graph_circuit", std::move(activations), method, max_iters, tol, dt);
+  auto call = arguments_of(std::move(activations), method, max_iters, tol, dt);
   call.pre = pre.vec();
   call.post = post.vec();
   call.output = output;

@@ -1,14 +1,9 @@
 #include "ops/autograd/circuit_function.h"
 
-#include "ops/graph.h"
-#include "ops/layered.h"
-#include "ops/learning_step.h"
-#include "ops/validate.h"
-
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/autograd.h>
 #include <torch/csrc/autograd/functions/basic_ops.h>
 #include <torch/csrc/autograd/functions/utils.h>
-
 
 namespace eiprop {
 namespace ops {
@@ -16,6 +11,30 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+// The four passes, called through the dispatcher (so that a tracer sees the ops).
+template <typename Signature>
+c10::TypedOperatorHandle<Signature> operator_handle(const char* name) {
+  return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+const auto& circuit_forward_op() {
+  static const auto op = operator_handle<decltype(circuit_forward)>("eiprop::_circuit_forward");
+  return op;
+}
+const auto& graph_circuit_forward_op() {
+  static const auto op =
+      operator_handle<decltype(graph_circuit_forward)>("eiprop::_graph_circuit_forward");
+  return op;
+}
+const auto& circuit_backward_op() {
+  static const auto op = operator_handle<decltype(circuit_backward)>("eiprop::_circuit_backward");
+  return op;
+}
+const auto& graph_circuit_backward_op() {
+  static const auto op =
+      operator_handle<decltype(graph_circuit_backward)>("eiprop::_graph_circuit_backward");
+  return op;
+}
 
 // The gradients this backward returns are not differentiable again: credit relaxation gives the
 // first derivative only. Under create_graph=True they are returned as outputs of PyTorch's Error
@@ -38,142 +57,129 @@ variable_list once_differentiable(const std::string& op, const variable_list& gr
       });
 }
 
-// Validates the call as its op does (a chain's errors name layers) and completes a chain's
-// pre/post/output.
-GraphCircuit parse_forward(const at::Tensor& input, at::TensorList weights,
-                           const OptionalTensorList& biases, CircuitCall& call) {
-  if (call.layered) {
-    const auto layers = static_cast<int64_t>(weights.size());
-    auto graph = parse_layered(call.op, input, weights, biases, call.activations);
-    call.pre = chain_pre(layers);
-    call.post = chain_post(layers);
-    call.output = layers;
-    return graph;
-  }
-  check_matrix(call.op, "input", input, at::Tensor());
-  auto graph = parse_graph(call.op, input.size(1), input, weights, biases, call.pre, call.post,
-                           call.activations);
-  check_output_population(call.op, call.output, graph.circuit.populations());
-  return graph;
+std::vector<std::string> strings(const c10::IValue& list) {
+  std::vector<std::string> values;
+  for (const auto& value : list.toListRef()) values.push_back(value.toStringRef());
+  return values;
 }
 
 class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
  public:
   // biases: the populations' biases as given; present_biases: the defined ones, in population
-  // order (the only ones autograd sees as inputs).
+  // order (the only ones autograd sees as inputs). Only list lengths are read here, never a
+  // tensor's sizes: the forward op validates the call (and a tracer's sizes may be symbolic).
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, at::TensorList weights,
                             at::TensorList present_biases, const OptionalTensorList& biases,
-                            CircuitCall call) {
+                            CircuitArguments call) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    const auto graph = parse_forward(input, weights, biases, call);
-    const auto options =
-        parse_graph_solver_options(call.op, graph, Relaxed::rates, call.method, call.max_iters,
-                                   call.tol, call.dt, input.scalar_type());
-    const auto solved = equilibrium(call.op, graph.circuit, input, options);
+    const auto states =
+        call.layered
+            ? circuit_forward_op().call(input, weights, biases, call.activations, call.method,
+                                        call.max_iters, call.tol, call.dt)
+            : graph_circuit_forward_op().call(input, weights, biases, call.pre, call.post,
+                                              call.activations, call.output, call.method,
+                                              call.max_iters, call.tol, call.dt);
+    const auto& rates = std::get<0>(states);
+    const auto& drives = std::get<1>(states);
+    const auto populations = static_cast<int64_t>(rates.size());
+    const int64_t output = call.layered ? populations : call.output;
+    TORCH_INTERNAL_ASSERT(output >= 1 && output <= populations && drives.size() == rates.size());
 
-    // Saved: input, weights, then per population its rate and drive, then the present biases
+    // Saved: input, weights, the rates and drives of populations 1..P, then the present biases
     // (read only to connect a double backward's error to them).
-    const int64_t populations = graph.circuit.populations();
     std::vector<at::Tensor> saved{input};
     saved.insert(saved.end(), weights.begin(), weights.end());
-    for (int64_t p = 1; p <= populations; ++p) {
-      saved.push_back(solved.rates[p]);
-      saved.push_back(solved.drives[p]);
-    }
+    saved.insert(saved.end(), rates.begin(), rates.end());
+    saved.insert(saved.end(), drives.begin(), drives.end());
     saved.insert(saved.end(), present_biases.begin(), present_biases.end());
     ctx->save_for_backward(saved);
-    ctx->saved_data["op"] = std::string(call.op);
+    ctx->saved_data["layered"] = call.layered;
     ctx->saved_data["activations"] = c10::List<std::string>(call.activations);
     ctx->saved_data["pre"] = c10::List<int64_t>(call.pre);
     ctx->saved_data["post"] = c10::List<int64_t>(call.post);
-    ctx->saved_data["output"] = call.output;
+    ctx->saved_data["output"] = output;
     ctx->saved_data["method"] = call.method;
     ctx->saved_data["max_iters"] = call.max_iters;
     ctx->saved_data["tol"] = call.tol;
     ctx->saved_data["dt"] = call.dt;
+    ctx->saved_data["projections"] = static_cast<int64_t>(weights.size());
     c10::List<bool> has_bias;
-    for (int64_t p = 1; p <= populations; ++p) has_bias.push_back(graph.circuit.bias(p).has_value());
+    for (int64_t p = 0; p < populations; ++p) {
+      const bool present = p < static_cast<int64_t>(biases.size()) && biases.get(p).has_value() &&
+                           biases.get(p)->defined();
+      has_bias.push_back(present);
+    }
     ctx->saved_data["has_bias"] = has_bias;
-    return solved.rates[call.output];
+    return rates[output - 1];
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
-    const auto op = ctx->saved_data["op"].toStringRef();
-    if (at::GradMode::is_enabled()) {
-      variable_list grads;
-      {
-        at::NoGradGuard no_grad;
-        grads = credit_gradients(ctx, grad_outputs);
-      }
-      // The forward's inputs (input, weights, present biases) and grad_output.
-      const auto saved = ctx->get_saved_variables();
-      const auto projections = static_cast<int64_t>(ctx->saved_data["pre"].toIntVector().size());
-      const auto populations = static_cast<int64_t>(ctx->saved_data["has_bias"].toBoolList().size());
-      variable_list sources(saved.begin(), saved.begin() + 1 + projections);
-      sources.insert(sources.end(), saved.begin() + 1 + projections + 2 * populations, saved.end());
-      sources.push_back(grad_outputs[0]);
-      return once_differentiable(op, grads, sources);
+    if (!at::GradMode::is_enabled()) return gradients(ctx, grad_outputs);
+    variable_list grads;
+    {
+      at::NoGradGuard no_grad;
+      grads = gradients(ctx, grad_outputs);
     }
-    return credit_gradients(ctx, grad_outputs);
+    // The forward's inputs (input, weights, present biases) and grad_output.
+    const auto saved = ctx->get_saved_variables();
+    const auto projections = ctx->saved_data["projections"].toInt();
+    const auto populations = static_cast<int64_t>(ctx->saved_data["has_bias"].toBoolList().size());
+    variable_list sources(saved.begin(), saved.begin() + 1 + projections);
+    sources.insert(sources.end(), saved.begin() + 1 + projections + 2 * populations, saved.end());
+    sources.push_back(grad_outputs[0]);
+    const bool layered = ctx->saved_data["layered"].toBool();
+    return once_differentiable(layered ? "eiprop::circuit" : "eiprop::graph_circuit", grads,
+                               sources);
   }
 
  private:
-  static variable_list credit_gradients(AutogradContext* ctx, const variable_list& grad_outputs) {
+  static variable_list gradients(AutogradContext* ctx, const variable_list& grad_outputs) {
     const auto saved = ctx->get_saved_variables();
     const auto has_bias = ctx->saved_data["has_bias"].toBoolList();
-    const auto pre = ctx->saved_data["pre"].toIntVector();
-    const auto post = ctx->saved_data["post"].toIntVector();
+    const auto projections = ctx->saved_data["projections"].toInt();
     const auto populations = static_cast<int64_t>(has_bias.size());
-    const auto projections = static_cast<int64_t>(pre.size());
-    const auto op = ctx->saved_data["op"].toStringRef();
     const at::Tensor& input = saved[0];
-    std::vector<kernels::Projection> circuit_projections;
-    for (int64_t k = 0; k < projections; ++k) {
-      circuit_projections.push_back(kernels::Projection{pre[k], post[k], saved[1 + k]});
-    }
-    std::vector<at::Tensor> rates{input}, drives{at::Tensor()};
-    for (int64_t p = 1; p <= populations; ++p) {
-      rates.push_back(saved[1 + projections + 2 * (p - 1)]);
-      drives.push_back(saved[2 + projections + 2 * (p - 1)]);
-    }
-    std::vector<std::string> activations;
-    for (const auto& name : ctx->saved_data["activations"].toListRef()) {
-      activations.push_back(name.toStringRef());
-    }
-    const auto options = parse_solver_options(
-        op.c_str(), ctx->saved_data["method"].toStringRef(), ctx->saved_data["max_iters"].toInt(),
-        ctx->saved_data["tol"].toDouble(), ctx->saved_data["dt"].toDouble(),
-        input.scalar_type());
-    const kernels::Circuit circuit(populations, std::move(circuit_projections),
-                                   std::vector<c10::optional<at::Tensor>>(populations),
-                                   parse_activations(op.c_str(), activations));
+    const std::vector<at::Tensor> weights(saved.begin() + 1, saved.begin() + 1 + projections);
+    const auto rates_begin = saved.begin() + 1 + projections;
+    const std::vector<at::Tensor> rates(rates_begin, rates_begin + populations);
+    const std::vector<at::Tensor> drives(rates_begin + populations,
+                                         rates_begin + 2 * populations);
 
-    // Credit is linear in the output imbalance e = -B dLoss/dr_o, and the gradients are minus
-    // the plasticity per unit rate: relaxing the credit of e = grad_output (dLoss/dr_o, without
-    // the minus sign) gives the gradients directly, with no negation pass over any tensor.
-    // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
-    const bool input_needs_grad = ctx->needs_input_grad(0);
-    const auto credits = credit(op.c_str(), "the credits (backward)", circuit, drives, rates,
-                                ctx->saved_data["output"].toInt(), grad_outputs[0], options,
-                                /*strict=*/true, input_needs_grad);
+    // What autograd wants: the input, each weight, each present bias (in population order).
+    c10::List<bool> output_mask;
+    output_mask.push_back(ctx->needs_input_grad(0));
+    for (int64_t k = 0; k < projections; ++k) output_mask.push_back(ctx->needs_input_grad(1 + k));
+    int64_t slot = 1 + projections;
+    for (int64_t p = 0; p < populations; ++p) {
+      output_mask.push_back(has_bias[p] && ctx->needs_input_grad(slot));
+      slot += has_bias[p] ? 1 : 0;
+    }
+
+    const auto activations = strings(ctx->saved_data["activations"]);
+    const auto method = ctx->saved_data["method"].toStringRef();
+    const auto max_iters = ctx->saved_data["max_iters"].toInt();
+    const auto tol = ctx->saved_data["tol"].toDouble();
+    const auto dt = ctx->saved_data["dt"].toDouble();
+    const auto computed =
+        ctx->saved_data["layered"].toBool()
+            ? circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
+                                         activations, method, max_iters, tol, dt, output_mask)
+            : graph_circuit_backward_op().call(
+                  grad_outputs[0], input, weights, rates, drives,
+                  ctx->saved_data["pre"].toIntVector(), ctx->saved_data["post"].toIntVector(),
+                  activations, ctx->saved_data["output"].toInt(), method, max_iters, tol, dt,
+                  output_mask);
 
     // One gradient per forward argument: input, weights..., present biases..., then the 2
     // non-differentiable arguments.
-    std::vector<bool> weight_wanted(projections), bias_wanted(populations);
-    int64_t slot = 1 + projections;
-    for (int64_t k = 0; k < projections; ++k) weight_wanted[k] = ctx->needs_input_grad(1 + k);
-    for (int64_t p = 0; p < populations; ++p) {
-      bias_wanted[p] = has_bias[p] && ctx->needs_input_grad(slot);
-      slot += has_bias[p] ? 1 : 0;
-    }
-    auto gradients = plasticity_updates(pre, post, credits.balance_credits, rates, /*scale=*/1.0,
-                                        weight_wanted, bias_wanted);
     variable_list grads(slot + 2);
-    if (input_needs_grad) grads[0] = credits.credits[0];
-    for (int64_t k = 0; k < projections; ++k) grads[1 + k] = gradients.weight_updates[k];
+    grads[0] = std::get<0>(computed);
+    const auto& weight_grads = std::get<1>(computed);
+    const auto& bias_grads = std::get<2>(computed);
+    for (int64_t k = 0; k < projections; ++k) grads[1 + k] = weight_grads[k];
     slot = 1 + projections;
     for (int64_t p = 0; p < populations; ++p) {
-      if (has_bias[p]) grads[slot++] = gradients.bias_updates[p];
+      if (has_bias[p]) grads[slot++] = bias_grads[p];
     }
     return grads;
   }
@@ -182,7 +188,7 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
 }  // namespace
 
 at::Tensor differentiable_circuit(const at::Tensor& input, at::TensorList weights,
-                                  const OptionalTensorList& biases, CircuitCall call) {
+                                  const OptionalTensorList& biases, CircuitArguments call) {
   std::vector<at::Tensor> present_biases;
   for (size_t p = 0; p < biases.size(); ++p) {
     const c10::optional<at::Tensor> bias = biases.get(p);

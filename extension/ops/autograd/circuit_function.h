@@ -1,10 +1,7 @@
-// The differentiable equilibrium shared by eiprop::circuit (a layered chain) and
-// eiprop::graph_circuit: forward relaxes the rates to the E-I equilibrium; backward relaxes the
-// credits with output_error = -grad_output and returns (docs/theory.md §7)
-//   dLoss/dW_k = -delta_{post[k]}^T r_{pre[k]},  dLoss/db_p = -sum_batch delta_p,
-//   dLoss/dinput = -input_credit.
-// Nothing inside is differentiated by autograd; on a recurrent circuit the credits solve the
-// adjoint equation, so the gradient is the exact implicit gradient at the equilibrium.
+// The autograd kernel shared by eiprop::circuit (a layered chain) and eiprop::graph_circuit: a
+// torch::autograd::Function whose forward calls _circuit_forward / _graph_circuit_forward and
+// whose backward calls _circuit_backward / _graph_circuit_backward, each through the dispatcher
+// (ops/circuit_call.h), so that torch.compile and torch.export trace both passes as ops.
 #pragma once
 
 #include "ops/signatures.h"
@@ -15,9 +12,9 @@
 namespace eiprop {
 namespace ops {
 
-struct CircuitCall {
-  const char* op = "";
-  bool layered = false;          // validate as a layered chain (errors name layers)
+// The non-tensor arguments of one call.
+struct CircuitArguments {
+  bool layered = false;          // circuit (a chain) or graph_circuit
   std::vector<int64_t> pre;      // graph only: projection k runs pre[k] -> post[k]
   std::vector<int64_t> post;
   int64_t output = -1;           // graph only; a chain's output is its last layer
@@ -29,7 +26,7 @@ struct CircuitCall {
 };
 
 at::Tensor differentiable_circuit(const at::Tensor& input, at::TensorList weights,
-                                  const OptionalTensorList& biases, CircuitCall call);
+                                  const OptionalTensorList& biases, CircuitArguments arguments);
 
 }  // namespace ops
 }  // namespace eiprop

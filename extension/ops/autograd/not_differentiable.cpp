@@ -47,7 +47,9 @@ void refuse_requires_grad(const c10::OperatorHandle& op, c10::DispatchKeySet key
 
 TORCH_LIBRARY_IMPL(eiprop, Autograd, m) {
   for (const char* op : {"ei_equilibrium", "credit_relaxation", "plasticity", "ei_currents",
-                         "graph_equilibrium", "graph_credit_relaxation", "graph_plasticity"}) {
+                         "graph_equilibrium", "graph_credit_relaxation", "graph_plasticity",
+                         "_circuit_forward", "_graph_circuit_forward", "_circuit_backward",
+                         "_graph_circuit_backward"}) {
     m.impl(op, torch::CppFunction::makeFromBoxedFunction<&eiprop::ops::refuse_requires_grad>());
   }
 }

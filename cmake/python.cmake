@@ -1,0 +1,66 @@
+# The Python side of the build: the interpreter whose torch this LibTorch build must match, and
+# the Python package's install rule.
+#
+# EIPROP_PYTHON runs the Python tests. Under pip (scikit-build-core sets SKBUILD) it is the
+# interpreter building the package, and LibTorch is that interpreter's torch unless a prefix
+# was given.
+if(SKBUILD)
+  if(NOT EIPROP_PYTHON)
+    set(EIPROP_PYTHON "${Python_EXECUTABLE}" CACHE FILEPATH "" FORCE)
+  endif()
+  if(NOT Torch_DIR)
+    execute_process(
+      COMMAND "${EIPROP_PYTHON}" -c "import torch; print(torch.utils.cmake_prefix_path)"
+      OUTPUT_VARIABLE EIPROP_PYTHON_TORCH_PREFIX OUTPUT_STRIP_TRAILING_WHITESPACE
+      RESULT_VARIABLE status)
+    if(NOT status EQUAL 0)
+      message(FATAL_ERROR "eiprop: ${EIPROP_PYTHON} cannot import torch; install torch into the "
+                          "environment that builds eiprop (pip install --no-build-isolation "
+                          "uses the environment's own torch)")
+    endif()
+    list(APPEND CMAKE_PREFIX_PATH "${EIPROP_PYTHON_TORCH_PREFIX}")
+  endif()
+endif()
+
+# After find_package(Torch): refuses a build whose Python would load another torch than the
+# LibTorch found (a library built against one libtorch and loaded into another crashes or
+# misreads its arguments; the package's import guard catches it at run time, this at configure
+# time).
+function(eiprop_check_python_torch)
+  if(NOT EIPROP_PYTHON)
+    return()
+  endif()
+  execute_process(
+    COMMAND "${EIPROP_PYTHON}" -c
+      "import torch; print(torch.__version__.split('+')[0]); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))"
+    OUTPUT_VARIABLE facts OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE status
+    ERROR_VARIABLE error)
+  if(NOT status EQUAL 0)
+    message(FATAL_ERROR "eiprop: EIPROP_PYTHON=${EIPROP_PYTHON} cannot import torch:\n${error}")
+  endif()
+  string(REPLACE "\n" ";" facts "${facts}")
+  list(GET facts 0 python_version)
+  list(GET facts 1 python_abi)
+  # LibTorch sets the ABI flag where it is not libstdc++'s default (1 since GCC 5); torch 2.11
+  # sets none.
+  set(abi 1)
+  if(TORCH_CXX_FLAGS MATCHES "_GLIBCXX_USE_CXX11_ABI=0")
+    set(abi 0)
+  endif()
+  if(NOT python_version VERSION_EQUAL Torch_VERSION OR NOT python_abi EQUAL abi)
+    message(FATAL_ERROR
+      "eiprop: EIPROP_PYTHON's torch is not the LibTorch this build found:\n"
+      "  LibTorch: ${Torch_VERSION} (_GLIBCXX_USE_CXX11_ABI=${abi}) from ${Torch_DIR}\n"
+      "  ${EIPROP_PYTHON}: torch ${python_version} (_GLIBCXX_USE_CXX11_ABI=${python_abi})\n"
+      "Point CMAKE_PREFIX_PATH at that Python's torch.utils.cmake_prefix_path, or EIPROP_PYTHON "
+      "at the Python of this LibTorch.")
+  endif()
+  message(STATUS "eiprop: ${EIPROP_PYTHON} has torch ${python_version}, as LibTorch")
+endfunction()
+
+# pip install: the ops library goes into the package directory, next to python/eiprop's modules.
+function(eiprop_install_python_package)
+  if(SKBUILD)
+    install(TARGETS eiprop LIBRARY DESTINATION eiprop COMPONENT python)
+  endif()
+endfunction()

@@ -1,0 +1,88 @@
+#include "ops/circuit_call.h"
+
+#include "ops/layered.h"
+#include "ops/learning_step.h"
+#include "ops/validate.h"
+
+namespace eiprop {
+namespace ops {
+
+CircuitCall parse_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
+                          const OptionalTensorList& biases,
+                          const std::vector<std::string>& activations, c10::string_view method,
+                          int64_t max_iters, double tol, double dt) {
+  auto graph = parse_layered(op, input, weights, biases, activations);
+  auto options = parse_graph_solver_options(op, graph, Relaxed::rates, method, max_iters, tol, dt,
+                                            input.scalar_type());
+  const auto layers = static_cast<int64_t>(weights.size());
+  return {op, std::move(graph), options, layers};
+}
+
+CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
+                                const OptionalTensorList& biases, at::IntArrayRef pre,
+                                at::IntArrayRef post, const std::vector<std::string>& activations,
+                                int64_t output, c10::string_view method, int64_t max_iters,
+                                double tol, double dt) {
+  check_matrix(op, "input", input, at::Tensor());
+  auto graph = parse_graph(op, input.size(1), input, weights, biases, pre, post, activations);
+  check_output_population(op, output, graph.circuit.populations());
+  auto options = parse_graph_solver_options(op, graph, Relaxed::rates, method, max_iters, tol, dt,
+                                            input.scalar_type());
+  return {op, std::move(graph), options, output};
+}
+
+CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input) {
+  auto solved = equilibrium(call.op, call.graph.circuit, input, call.options);
+  return {populations_of(std::move(solved.rates)), populations_of(std::move(solved.drives))};
+}
+
+CircuitGradients circuit_gradients(const char* op, const char* backward_op,
+                                   const at::Tensor& grad_output, const at::Tensor& input,
+                                   at::TensorList weights, at::TensorList rates,
+                                   at::TensorList drives, at::IntArrayRef pre,
+                                   at::IntArrayRef post,
+                                   const std::vector<std::string>& activations, int64_t output,
+                                   c10::string_view method, int64_t max_iters, double tol,
+                                   double dt, const c10::List<bool>& output_mask) {
+  // The saved states must be this graph's: the same checks as the graph operators'.
+  check_matrix(backward_op, "input", input, at::Tensor());
+  const auto graph = parse_graph(backward_op, input.size(1), input, weights, OptionalTensorList(),
+                                 pre, post, activations);
+  const int64_t populations = graph.circuit.populations();
+  const int64_t projections = static_cast<int64_t>(weights.size());
+  check_output_population(backward_op, output, populations);
+  const int64_t batch = input.size(0);
+  check_population_tensors(backward_op, "rates", rates, graph.widths, batch, input);
+  check_population_tensors(backward_op, "drives", drives, graph.widths, batch, input);
+  check_matrix(backward_op, "grad_output", grad_output, input);
+  check_shape(backward_op, "grad_output", grad_output, {batch, graph.widths[output]},
+              c10::str("[batch, width of the output population ", output, "]"));
+  TORCH_CHECK(static_cast<int64_t>(output_mask.size()) == 1 + projections + populations,
+              backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
+              1 + projections + populations,
+              ": one for the input, one per projection, one per population");
+  const auto options = parse_graph_solver_options(op, graph, Relaxed::credits, method, max_iters,
+                                                  tol, dt, input.scalar_type());
+
+  std::vector<at::Tensor> all_rates{input}, all_drives{at::Tensor()};
+  all_rates.insert(all_rates.end(), rates.begin(), rates.end());
+  all_drives.insert(all_drives.end(), drives.begin(), drives.end());
+
+  // Credit is linear in the output imbalance e = -B dLoss/dr_o, and the gradients are minus
+  // the plasticity per unit rate: relaxing the credit of e = grad_output (dLoss/dr_o, without
+  // the minus sign) gives the gradients directly, with no negation pass over any tensor.
+  // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
+  const bool input_wanted = output_mask.get(0);
+  const auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
+                              output, grad_output, options, /*strict=*/true, input_wanted);
+  std::vector<bool> weight_wanted(projections), bias_wanted(populations);
+  for (int64_t k = 0; k < projections; ++k) weight_wanted[k] = output_mask.get(1 + k);
+  for (int64_t p = 0; p < populations; ++p) bias_wanted[p] = output_mask.get(1 + projections + p);
+  auto gradients = plasticity_updates(pre, post, credits.balance_credits, all_rates,
+                                      /*scale=*/1.0, weight_wanted, bias_wanted);
+  return {input_wanted ? credits.credits[0] : at::Tensor(), std::move(gradients.weight_updates),
+          std::move(gradients.bias_updates)};
+}
+
+}  // namespace ops
+}  // namespace eiprop

@@ -1,0 +1,62 @@
+// The differentiable equilibrium of eiprop::circuit (a layered chain) and eiprop::graph_circuit,
+// split into the registered operators its autograd kernel (ops/autograd/circuit_function.cpp)
+// calls through the dispatcher, so that torch.compile and torch.export can trace both passes
+// with fake kernels (as torchvision's ops do):
+//   _circuit_forward / _graph_circuit_forward: every population's rate and drive at the E-I
+//     equilibrium (what the backward needs), validated exactly as circuit / graph_circuit;
+//   _circuit_backward / _graph_circuit_backward: the gradients by credit relaxation
+//     (docs/theory.md §7): dLoss/dW_k = -delta_{post[k]}^T r_{pre[k]},
+//     dLoss/db_p = -sum_batch delta_p, dLoss/dinput = -input_credit.
+// Nothing inside is differentiated by autograd; on a recurrent circuit the credits solve the
+// adjoint equation, so the gradient is the exact implicit gradient at the equilibrium.
+#pragma once
+
+#include "ops/graph.h"
+#include "ops/signatures.h"
+#include "solvers/options.h"
+
+#include <string>
+#include <vector>
+
+namespace eiprop {
+namespace ops {
+
+// A validated call of circuit or graph_circuit.
+struct CircuitCall {
+  const char* op;
+  GraphCircuit graph;
+  solvers::SolverOptions options;
+  int64_t output;  // the population whose rates the op returns (a chain's last layer)
+};
+
+// circuit's arguments, validated with messages that name layers.
+CircuitCall parse_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
+                          const OptionalTensorList& biases,
+                          const std::vector<std::string>& activations, c10::string_view method,
+                          int64_t max_iters, double tol, double dt);
+
+// graph_circuit's arguments.
+CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
+                                const OptionalTensorList& biases, at::IntArrayRef pre,
+                                at::IntArrayRef post, const std::vector<std::string>& activations,
+                                int64_t output, c10::string_view method, int64_t max_iters,
+                                double tol, double dt);
+
+// Rates and drives of populations 1..P at the equilibrium (raises when it is not reached).
+CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
+
+// The backward of `op` (circuit or graph_circuit), called as `backward_op`: validates the saved
+// states against the graph, relaxes the credits of e = grad_output and returns the gradients
+// output_mask asks for (entries: input, weights[k]..., then biases of populations 1..P),
+// undefined elsewhere.
+CircuitGradients circuit_gradients(const char* op, const char* backward_op,
+                                   const at::Tensor& grad_output, const at::Tensor& input,
+                                   at::TensorList weights, at::TensorList rates,
+                                   at::TensorList drives, at::IntArrayRef pre,
+                                   at::IntArrayRef post,
+                                   const std::vector<std::string>& activations, int64_t output,
+                                   c10::string_view method, int64_t max_iters, double tol,
+                                   double dt, const c10::List<bool>& output_mask);
+
+}  // namespace ops
+}  // namespace eiprop
