@@ -4,6 +4,8 @@
 #include "ops/learning_step.h"
 #include "ops/validate.h"
 
+#include <algorithm>
+
 namespace eiprop {
 namespace ops {
 
@@ -80,8 +82,15 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   for (int64_t p = 0; p < populations; ++p) bias_wanted[p] = output_mask.get(1 + projections + p);
   auto gradients = plasticity_updates(pre, post, credits.balance_credits, all_rates,
                                       /*scale=*/1.0, weight_wanted, bias_wanted);
-  return {input_wanted ? credits.credits[0] : at::Tensor(), std::move(gradients.weight_updates),
-          std::move(gradients.bias_updates)};
+  // Only the gradients asked for (a Tensor[] holds no undefined entries).
+  const auto wanted = [](std::vector<at::Tensor> all) {
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [](const at::Tensor& tensor) { return !tensor.defined(); }),
+              all.end());
+    return all;
+  };
+  return {input_wanted ? credits.credits[0] : at::Tensor(),
+          wanted(std::move(gradients.weight_updates)), wanted(std::move(gradients.bias_updates))};
 }
 
 }  // namespace ops

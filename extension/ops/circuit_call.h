@@ -47,8 +47,8 @@ CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
 
 // The backward of `op` (circuit or graph_circuit), called as `backward_op`: validates the saved
 // states against the graph, relaxes the credits of e = grad_output and returns the gradients
-// output_mask asks for (entries: input, weights[k]..., then biases of populations 1..P),
-// undefined elsewhere.
+// output_mask asks for (entries: input, weights[k]..., then biases of populations 1..P): the
+// input's (undefined when not asked for), then the asked-for weights' and biases' in order.
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const at::Tensor& grad_output, const at::Tensor& input,
                                    at::TensorList weights, at::TensorList rates,

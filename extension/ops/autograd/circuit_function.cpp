@@ -174,12 +174,15 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     // non-differentiable arguments.
     variable_list grads(slot + 2);
     grads[0] = std::get<0>(computed);
-    const auto& weight_grads = std::get<1>(computed);
-    const auto& bias_grads = std::get<2>(computed);
-    for (int64_t k = 0; k < projections; ++k) grads[1 + k] = weight_grads[k];
+    auto weight_grad = std::get<1>(computed).begin();
+    for (int64_t k = 0; k < projections; ++k) {
+      if (output_mask.get(1 + k)) grads[1 + k] = *weight_grad++;
+    }
+    auto bias_grad = std::get<2>(computed).begin();
     slot = 1 + projections;
     for (int64_t p = 0; p < populations; ++p) {
-      if (has_bias[p]) grads[slot++] = bias_grads[p];
+      if (output_mask.get(1 + projections + p)) grads[slot] = *bias_grad++;
+      slot += has_bias[p] ? 1 : 0;
     }
     return grads;
   }

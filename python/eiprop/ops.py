@@ -1,0 +1,148 @@
+"""Typed wrappers over the operators ``torch.ops.eiprop.*`` (docs/theory.md has the rule).
+
+Each wrapper calls its operator with the same arguments; the operator's schema (shown at the end
+of each docstring) is the source of truth, and the defaults here are the schema's (a test checks
+that they agree). Populations are numbered 0 (the input) .. P; lists indexed by population hold
+populations 1..P. Weights have ``torch.nn.Linear``'s layout ``[N_post, N_pre]``.
+
+``circuit``, ``graph_circuit``, ``plasticity``, ``graph_plasticity`` and ``ei_currents`` return
+tensors only and trace into ``torch.compile`` / ``torch.export`` graphs. The relaxations also
+return solver statistics, values known only after the solve: under ``torch.compile`` the
+wrappers run eagerly (a graph break), and ``fullgraph=True`` refuses them.
+"""
+from typing import List, NamedTuple, Optional, Sequence
+
+import torch
+from torch import Tensor
+
+_eager = getattr(getattr(torch, "compiler", None), "disable", lambda function: function)
+
+
+class Equilibrium(NamedTuple):
+    rates: List[Tensor]  # populations 1..P, [B, N_p]
+    drives: List[Tensor]  # u_p, the input current before the activation
+    iterations: int
+    residual: float
+    converged: bool = True  # the layered op raises instead of returning False
+
+
+class Credits(NamedTuple):
+    credits: List[Tensor]  # populations 1..P
+    input_credit: Tensor  # credit of the input population (= -B dLoss/dinput)
+    iterations: int
+    residual: float
+    converged: bool = True
+
+
+class Updates(NamedTuple):
+    weight_updates: List[Tensor]  # per projection, lr/B * delta_post^T r_pre
+    bias_updates: List[Tensor]  # per population 1..P
+
+
+@_eager
+def ei_equilibrium(input: Tensor, weights: Sequence[Tensor],
+                   biases: Sequence[Optional[Tensor]], activations: Sequence[str],
+                   method: str = "sweep", max_iters: int = 0, tol: float = 0.0,
+                   dt: float = 1.0) -> Equilibrium:
+    """Fast timescale of a layered circuit: every layer's rates and drives at the E-I
+    equilibrium, with the solver's iterations and final residual."""
+    rates, drives, iterations, residual = torch.ops.eiprop.ei_equilibrium(
+        input, list(weights), list(biases), list(activations), method, max_iters, tol, dt)
+    return Equilibrium(rates, drives, iterations, residual)
+
+
+@_eager
+def credit_relaxation(output_error: Tensor, drives: Sequence[Tensor], weights: Sequence[Tensor],
+                      activations: Sequence[str], method: str = "sweep", max_iters: int = 0,
+                      tol: float = 0.0, dt: float = 1.0) -> Credits:
+    """Middle timescale of a layered circuit: the credits received by retrograde signalling from
+    the output imbalance ``output_error`` (e = -B dLoss/dr_out)."""
+    credits, input_credit, iterations, residual = torch.ops.eiprop.credit_relaxation(
+        output_error, list(drives), list(weights), list(activations), method, max_iters, tol, dt)
+    return Credits(credits, input_credit, iterations, residual)
+
+
+def plasticity(input: Tensor, rates: Sequence[Tensor], drives: Sequence[Tensor],
+               credits: Sequence[Tensor], activations: Sequence[str], lr: float) -> Updates:
+    """Slow timescale of a layered circuit: the Hebbian updates lr/B * delta^T r (add them to
+    the weights and biases to learn)."""
+    return Updates(*torch.ops.eiprop.plasticity(input, list(rates), list(drives), list(credits),
+                                                list(activations), lr))
+
+
+def circuit(input: Tensor, weights: Sequence[Tensor], biases: Sequence[Optional[Tensor]],
+            activations: Sequence[str], method: str = "sweep", max_iters: int = 0,
+            tol: float = 0.0, dt: float = 1.0) -> Tensor:
+    """The output layer's equilibrium rates of a layered circuit, differentiable: its backward is
+    credit relaxation, and the gradients equal autograd's through the same layers."""
+    return torch.ops.eiprop.circuit(input, list(weights), list(biases), list(activations),
+                                    method, max_iters, tol, dt)
+
+
+@_eager
+def graph_equilibrium(input: Tensor, weights: Sequence[Tensor],
+                      biases: Sequence[Optional[Tensor]], pre: Sequence[int], post: Sequence[int],
+                      activations: Sequence[str], method: str = "jacobi", max_iters: int = 0,
+                      tol: float = 0.0, dt: float = 1.0, strict: bool = True) -> Equilibrium:
+    """Fast timescale of a circuit graph (projection k runs pre[k] -> post[k], cycles allowed).
+    With strict=False a solve that did not converge returns converged=False instead of
+    raising."""
+    return Equilibrium(*torch.ops.eiprop.graph_equilibrium(
+        input, list(weights), list(biases), list(pre), list(post), list(activations), method,
+        max_iters, tol, dt, strict))
+
+
+@_eager
+def graph_credit_relaxation(output_error: Tensor, output: int, drives: Sequence[Tensor],
+                            weights: Sequence[Tensor], pre: Sequence[int], post: Sequence[int],
+                            activations: Sequence[str], method: str = "jacobi",
+                            max_iters: int = 0, tol: float = 0.0, dt: float = 1.0,
+                            strict: bool = True) -> Credits:
+    """Middle timescale of a circuit graph, from the imbalance of population ``output``."""
+    return Credits(*torch.ops.eiprop.graph_credit_relaxation(
+        output_error, output, list(drives), list(weights), list(pre), list(post),
+        list(activations), method, max_iters, tol, dt, strict))
+
+
+def graph_plasticity(input: Tensor, rates: Sequence[Tensor], drives: Sequence[Tensor],
+                     credits: Sequence[Tensor], pre: Sequence[int], post: Sequence[int],
+                     activations: Sequence[str], lr: float) -> Updates:
+    """Slow timescale of a circuit graph: one weight update per projection, one bias update per
+    population."""
+    return Updates(*torch.ops.eiprop.graph_plasticity(
+        input, list(rates), list(drives), list(credits), list(pre), list(post),
+        list(activations), lr))
+
+
+def graph_circuit(input: Tensor, weights: Sequence[Tensor], biases: Sequence[Optional[Tensor]],
+                  pre: Sequence[int], post: Sequence[int], activations: Sequence[str],
+                  output: int, method: str = "jacobi", max_iters: int = 0, tol: float = 0.0,
+                  dt: float = 1.0) -> Tensor:
+    """Population ``output``'s equilibrium rates of a circuit graph, differentiable: its backward
+    is credit relaxation, the exact implicit gradient at the equilibrium of a recurrent
+    circuit."""
+    return torch.ops.eiprop.graph_circuit(input, list(weights), list(biases), list(pre),
+                                          list(post), list(activations), output, method,
+                                          max_iters, tol, dt)
+
+
+def ei_currents(presynaptic_rates: Tensor, weight: Tensor):
+    """The excitatory and inhibitory currents one projection delivers, ``[B, N_post]`` each."""
+    return torch.ops.eiprop.ei_currents(presynaptic_rates, weight)
+
+
+WRAPPERS = {
+    "ei_equilibrium": ei_equilibrium,
+    "credit_relaxation": credit_relaxation,
+    "plasticity": plasticity,
+    "circuit": circuit,
+    "graph_equilibrium": graph_equilibrium,
+    "graph_credit_relaxation": graph_credit_relaxation,
+    "graph_plasticity": graph_plasticity,
+    "graph_circuit": graph_circuit,
+    "ei_currents": ei_currents,
+}
+
+for _name, _wrapper in WRAPPERS.items():
+    _wrapper.__doc__ = (f"{_wrapper.__doc__}\n\n    Schema: eiprop::"
+                        f"{getattr(torch.ops.eiprop, _name).default._schema}")
