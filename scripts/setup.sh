@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing: Debian packages (compiler, CMake, GoogleTest, Google Benchmark, fmt,
-# CLI11, OpenBLAS, zlib, gnuplot, Fashion-MNIST) and LibTorch: PyPI's torch 2.11 in the project's .venv (default), or
-# Debian's libtorch-dev 1.13 with --torch debian.
+# CLI11, OpenBLAS, zlib, gnuplot, Fashion-MNIST) and LibTorch: PyPI's torch 2.11 and
+# scikit-build-core in the project's .venv (default), or Debian's libtorch-dev 1.13 with
+# --torch debian.
 source "$(dirname "$0")/common.sh"
 parse_torch_flag "$@"
 
@@ -40,6 +41,11 @@ if [ "$EIPROP_TORCH" = pip ]; then
     "${PYTHON:-python3}" -m venv "$venv"
     "$venv/bin/python" -m pip install -q --upgrade pip
     "$venv/bin/python" -m pip install -q 'torch==2.11.*'
+  fi
+  # The Python package's build backend (pip install --no-build-isolation uses the venv's own).
+  if ! "$venv/bin/python" -c 'import scikit_build_core' 2>/dev/null; then
+    echo "setup: installing scikit-build-core into $venv"
+    "$venv/bin/python" -m pip install -q 'scikit-build-core>=0.10'
   fi
 fi
 echo "setup: ready ($EIPROP_TORCH LibTorch)"

@@ -1,8 +1,8 @@
 """The README's code blocks, so that the documentation cannot rot.
 
-  readme_blocks.py python README --library LIBRARY
-      runs every ```python block, each in a fresh namespace, with the ops library the README
-      loads ("build/libeiprop.so") replaced by LIBRARY;
+  readme_blocks.py python README
+      runs every ```python block, each as a script of its own in a fresh directory (the blocks
+      `import eiprop`: the caller's environment says which package and library);
   readme_blocks.py cpp README --out FILE
       writes every ```cpp block into one C++ program: the blocks' #include lines first, then each
       block as the body of a function that main() calls in order (built and run by the packaging
@@ -34,7 +34,7 @@ def blocks(readme, language):
     return found
 
 
-def run_python(readme, library):
+def run_python(readme):
     """Each block as a script of its own (TorchScript reads a scripted class's source file)."""
     found = blocks(readme, "python")
     if not found:
@@ -43,7 +43,7 @@ def run_python(readme, library):
         for start, code in found:
             script = os.path.join(directory, f"readme_line_{start}.py")
             with open(script, "w", encoding="utf-8") as out:
-                out.write(code.replace('"build/libeiprop.so"', repr(library)))
+                out.write(code)
             print(f"README line {start}: running the python block", flush=True)
             if subprocess.run([sys.executable, script], cwd=directory).returncode != 0:
                 sys.exit(f"README line {start}: the python block failed")
@@ -80,11 +80,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("language", choices=["python", "cpp"])
     parser.add_argument("readme")
-    parser.add_argument("--library", help="the eiprop ops library (python)")
     parser.add_argument("--out", help="the C++ file to write (cpp)")
     arguments = parser.parse_args()
     if arguments.language == "python":
-        run_python(arguments.readme, arguments.library)
+        run_python(arguments.readme)
     else:
         write_cpp(arguments.readme, arguments.out)
 
