@@ -45,6 +45,9 @@ def parse_args():
     p.add_argument("--threads", type=int, default=0, help="intra-op threads (0: torch's choice)")
     p.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist",
                    help="directory of the Fashion-MNIST .gz files")
+    p.add_argument("--compile", action="store_true",
+                   help="train through torch.compile(model) (default backend, inductor on CPU); "
+                        "the first step of each side includes the compilation")
     p.add_argument("--out", default="out/ab_autograd_python", help="output directory")
     return p.parse_args()
 
@@ -83,13 +86,14 @@ class Side:
 
     def __init__(self, name, model, args):
         self.name, self.model = name, model
+        self.forward = torch.compile(model) if args.compile else model
         self.optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
         self.loss_sum, self.correct, self.step_seconds = 0.0, 0, 0.0
 
     def step(self, x, y):
         start = time.perf_counter()
         self.optimizer.zero_grad()
-        logits = self.model(x)
+        logits = self.forward(x)
         loss = F.cross_entropy(logits, y)
         loss.backward()
         self.optimizer.step()
@@ -138,7 +142,8 @@ def main():
     generator = torch.Generator().manual_seed(args.seed + 1)
     print(f"A/B on Fashion-MNIST: {n} train / {test_x.shape[0]} test images, model {widths} "
           f"{args.activation} ({args.dtype}, {args.method}), {args.epochs} epochs, batch {batch}, "
-          f"SGD lr {args.lr} momentum {args.momentum}; {torch.get_num_threads()} thread(s)")
+          f"SGD lr {args.lr} momentum {args.momentum}; {torch.get_num_threads()} thread(s)"
+          f"{', torch.compile' if args.compile else ''}")
 
     os.makedirs(args.out, exist_ok=True)
     agreement_file = open(os.path.join(args.out, "agreement.csv"), "w", newline="")
