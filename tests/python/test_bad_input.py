@@ -1,0 +1,55 @@
+"""Bad input to the Python package: each refusal names the module, op or layer and the argument
+(docs/bad_input.md rows 94-99)."""
+from package_support import require_package_apis
+
+require_package_apis()
+
+import torch  # noqa: E402
+
+import eiprop  # noqa: E402
+
+E = torch.ops.eiprop
+
+
+def refused(call, error, *fragments):
+    try:
+        call()
+    except error as refusal:
+        for fragment in fragments:
+            assert fragment in str(refusal), f"'{fragment}' missing from: {refusal}"
+        print(f"refused: {str(refusal).splitlines()[0][:150]}")
+    else:
+        raise AssertionError(f"accepted; expected a refusal naming {fragments}")
+
+
+nn = torch.nn
+refused(lambda: eiprop.convert(nn.Sequential(nn.Linear(6, 5), nn.Dropout(), nn.Linear(5, 2))),
+        ValueError, "eiprop.convert: layer 1 (Dropout) is not supported", "LeakyReLU(0.01)")
+refused(lambda: eiprop.convert(nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.2))),
+        ValueError, "layer 1 (LeakyReLU) is not supported")
+refused(lambda: eiprop.convert(nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(7, 2))),
+        ValueError, "layer 2 (Linear) takes 7 inputs but the layer before gives 5")
+refused(lambda: eiprop.convert(nn.Sequential(nn.Tanh(), nn.Linear(6, 5))),
+        ValueError, "layer 0 (Tanh) comes before any Linear layer")
+refused(lambda: eiprop.nn.BalancedMLP([4, 3], learning="hebbian"), ValueError,
+        "eiprop.nn.BalancedMLP: learning is 'hebbian'", "credit, autograd")
+refused(lambda: eiprop.nn.BalancedMLP([4, 3, 2], activation="swish"), ValueError,
+        "activation 0 is 'swish'")
+refused(lambda: eiprop.nn.RecurrentCircuit([4, 3], [0], [2], ["tanh"], 1), ValueError,
+        "projection 0 runs 0 -> 2")
+
+x = torch.randn(3, 4, dtype=torch.float64)
+weights = [torch.randn(5, 4, dtype=torch.float64), torch.randn(2, 5, dtype=torch.float64)]
+rates, drives = E._circuit_forward(x, weights, [None, None], ["tanh", "identity"], "sweep", 0,
+                                   0.0, 1.0)
+grad = torch.ones(3, 2, dtype=torch.float64)
+refused(lambda: E._circuit_backward(grad, x, weights, rates[:1], drives, ["tanh", "identity"],
+                                    "sweep", 0, 0.0, 1.0, [True] * 5),
+        RuntimeError, "eiprop::_circuit_backward: rates has 1 entries but the circuit has 2")
+refused(lambda: E._circuit_backward(grad, x, weights, rates, drives, ["tanh", "identity"],
+                                    "sweep", 0, 0.0, 1.0, [True] * 3),
+        RuntimeError, "eiprop::_circuit_backward: output_mask has 3 entries but needs 5")
+refused(lambda: E._circuit_backward(grad[:, :1], x, weights, rates, drives, ["tanh", "identity"],
+                                    "sweep", 0, 0.0, 1.0, [True] * 5),
+        RuntimeError, "eiprop::_circuit_backward: grad_output")
+print("bad input: every refusal names what it refused")
