@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GPU check: on a machine with an NVIDIA GPU and PyTorch installed (no network needed), builds
 # eiprop against that PyTorch's LibTorch, runs the whole test suite with CUDA tensors enabled,
+# imports the Python package with that build's library and trains a step on CUDA from Python,
 # runs the layered-agreement example on CUDA as a timing run, runs eiprop_bench_table on CUDA,
 # and writes logs plus a JSON summary (the benchmark's JSON included).
 #   scripts/fetch-debs.sh            # beforehand, on a machine with Debian's package mirror
@@ -37,7 +38,21 @@ fi
 build_s=$(( $(date +%s) - start ))
 
 test_rc=1
+python_rc=1
 if [ $build_rc -eq 0 ]; then
+  # The Python package from this source tree with this build's library (EIPROP_LIBRARY): its
+  # import guard compares the build facts with the running torch, then an op with a str[]
+  # argument runs on CUDA tensors, forward and backward. The package's ctest tests use the same.
+  export PYTHONPATH="$root/python${PYTHONPATH:+:$PYTHONPATH}" EIPROP_LIBRARY="$build/libeiprop.so"
+  "$python" - > "$out/python_cuda.log" 2>&1 <<'PY'
+import torch, eiprop
+print(eiprop.build_info())
+net = eiprop.nn.BalancedMLP([32, 16, 4]).cuda()
+loss = net(torch.rand(8, 32, device="cuda")).square().sum()
+loss.backward()
+print("circuit on CUDA: loss", loss.item(), "grad norm", net.layer0.weight.grad.norm().item())
+PY
+  python_rc=$?
   (cd "$build" && ctest --output-on-failure -j 8 --timeout 300) > "$out/ctest.log" 2>&1
   test_rc=$?
   (cd "$build" && ./tests/eiprop_tests --gtest_filter='Cuda*' --gtest_brief=0) > "$out/cuda_tests.log" 2>&1
@@ -69,6 +84,7 @@ cat > "$out/summary.json" <<JSON
   "torch": "$(cat "$out/torch.txt")",
   "configure_rc": $configure_rc,
   "build_rc": $build_rc,
+  "python_cuda_rc": $python_rc,
   "ctest_rc": $test_rc,
   "ctest_summary": "$summary",
   "cuda_tests_passed": ${cuda_ran:-0},
@@ -80,4 +96,5 @@ cat > "$out/summary.json" <<JSON
 }
 JSON
 cat "$out/summary.json"
-[ $configure_rc -eq 0 ] && [ $build_rc -eq 0 ] && [ $test_rc -eq 0 ] && [ $bench_rc -eq 0 ]
+[ $configure_rc -eq 0 ] && [ $build_rc -eq 0 ] && [ $python_rc -eq 0 ] && [ $test_rc -eq 0 ] && \
+  [ $bench_rc -eq 0 ]
