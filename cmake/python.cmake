@@ -32,15 +32,22 @@ function(eiprop_check_python_torch)
   endif()
   execute_process(
     COMMAND "${EIPROP_PYTHON}" -c
-      "import torch; print(torch.__version__.split('+')[0]); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))"
+      "import re, torch; print(re.match(r'[0-9]+[.][0-9]+[.][0-9]+', torch.__version__).group(0)); print(int(torch._C._GLIBCXX_USE_CXX11_ABI))"
     OUTPUT_VARIABLE facts OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE status
     ERROR_VARIABLE error)
   if(NOT status EQUAL 0)
     message(FATAL_ERROR "eiprop: EIPROP_PYTHON=${EIPROP_PYTHON} cannot import torch:\n${error}")
   endif()
+  # The last two lines (the interpreter may print warnings first).
   string(REPLACE "\n" ";" facts "${facts}")
-  list(GET facts 0 python_version)
-  list(GET facts 1 python_abi)
+  list(LENGTH facts count)
+  if(count LESS 2)
+    message(FATAL_ERROR "eiprop: EIPROP_PYTHON=${EIPROP_PYTHON} did not report its torch: ${facts}")
+  endif()
+  math(EXPR last "${count} - 1")
+  math(EXPR before_last "${count} - 2")
+  list(GET facts ${before_last} python_version)
+  list(GET facts ${last} python_abi)
   # LibTorch sets the ABI flag where it is not libstdc++'s default (1 since GCC 5); torch 2.11
   # sets none.
   set(abi 1)

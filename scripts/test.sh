@@ -6,9 +6,10 @@ parse_torch_flag "$@"
 timed "set-up ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/setup.sh" --torch "$EIPROP_TORCH"
 timed "build ($EIPROP_TORCH)" "$EIPROP_ROOT/scripts/build.sh" --torch "$EIPROP_TORCH"
 if [ "$EIPROP_TORCH" = pip ]; then
-  # The Python package, from the library just built (its tests run in ctest).
+  # The Python package as a user installs it (its own build tree, build-python/); ctest checks
+  # the installed package (python.package_installed).
   timed "python package" "$EIPROP_PYTHON" -m pip install -q --no-build-isolation --no-deps \
-    -C build-dir="$EIPROP_BUILD" "$EIPROP_ROOT"
+    "$EIPROP_ROOT"
 fi
 cd "$EIPROP_BUILD"
 timed "tests ($EIPROP_TORCH)" \

@@ -63,8 +63,14 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
               1 + projections + populations,
               ": one for the input, one per projection, one per population");
-  const auto options = parse_graph_solver_options(op, graph, Relaxed::credits, method, max_iters,
-                                                  tol, dt, input.scalar_type());
+  const auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
+                                                  max_iters, tol, dt, input.scalar_type());
+  // Saved states from the forward are finite (it refuses what is not); states passed by hand may
+  // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active).
+  FiniteCheck(backward_op)
+      .add("drives", drives, "population", kNonFiniteInput, 1)
+      .add("rates", rates, "population", kNonFiniteInput, 1)
+      .run();
 
   std::vector<at::Tensor> all_rates{input}, all_drives{at::Tensor()};
   all_rates.insert(all_rates.end(), rates.begin(), rates.end());
@@ -83,14 +89,15 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   auto gradients = plasticity_updates(pre, post, credits.balance_credits, all_rates,
                                       /*scale=*/1.0, weight_wanted, bias_wanted);
   // Only the gradients asked for (a Tensor[] holds no undefined entries).
-  const auto wanted = [](std::vector<at::Tensor> all) {
+  const auto asked_for = [](std::vector<at::Tensor> all) {
     all.erase(std::remove_if(all.begin(), all.end(),
                              [](const at::Tensor& tensor) { return !tensor.defined(); }),
               all.end());
     return all;
   };
   return {input_wanted ? credits.credits[0] : at::Tensor(),
-          wanted(std::move(gradients.weight_updates)), wanted(std::move(gradients.bias_updates))};
+          asked_for(std::move(gradients.weight_updates)),
+          asked_for(std::move(gradients.bias_updates))};
 }
 
 }  // namespace ops

@@ -18,10 +18,12 @@ _register = getattr(torch.library, "register_fake", None)  # torch >= 2.4
 
 
 def _population_widths(op: str, input_width: int, weights: Sequence[Tensor],
-                       pre: Sequence[int], post: Sequence[int], populations: int) -> List[int]:
+                       post: Sequence[int], populations: int) -> List[int]:
     """N_0..N_P of a graph (the operator's own checks run with real tensors)."""
+    if len(weights) != len(post):
+        raise RuntimeError(f"eiprop::{op}: {len(weights)} weights for {len(post)} projections")
     widths: List[Optional[int]] = [input_width] + [None] * populations
-    for k, (p, q) in enumerate(zip(pre, post)):
+    for k, q in enumerate(post):
         if not 1 <= q <= populations:
             raise RuntimeError(f"eiprop::{op}: post[{k}] = {q} is not a population 1..{populations}")
         widths[q] = weights[k].shape[0]
@@ -40,8 +42,9 @@ def _states(input: Tensor, widths: Sequence[int]):
 def _gradients(input: Tensor, weights: Sequence[Tensor], rates: Sequence[Tensor],
                output_mask: Sequence[bool]):
     projections = len(weights)
-    input_grad = torch.empty_like(input) if output_mask[0] else None
-    weight_grads = [torch.empty_like(w) for k, w in enumerate(weights) if output_mask[1 + k]]
+    # Fresh contiguous tensors, as the real kernel's products are.
+    input_grad = input.new_empty(input.shape) if output_mask[0] else None
+    weight_grads = [w.new_empty(w.shape) for k, w in enumerate(weights) if output_mask[1 + k]]
     bias_grads = [r.new_empty(r.shape[1]) for p, r in enumerate(rates)
                   if output_mask[1 + projections + p]]
     return input_grad, weight_grads, bias_grads
@@ -65,8 +68,11 @@ def _circuit(input, weights, biases, activations, method="sweep", max_iters=0, t
 
 def _graph_circuit(input, weights, biases, pre, post, activations, output, method="jacobi",
                    max_iters=0, tol=0.0, dt=1.0):
-    widths = _population_widths("graph_circuit", input.shape[1], weights, pre, post,
+    widths = _population_widths("graph_circuit", input.shape[1], weights, post,
                                 len(activations))
+    if not 1 <= output <= len(activations):
+        raise RuntimeError(f"eiprop::graph_circuit: output is {output}; expected a population "
+                           f"1..{len(activations)}")
     return input.new_empty(input.shape[0], widths[output])
 
 
@@ -77,7 +83,7 @@ def _circuit_forward(input, weights, biases, activations, method, max_iters, tol
 def _graph_circuit_forward(input, weights, biases, pre, post, activations, output, method,
                            max_iters, tol, dt):
     return _states(input, _population_widths("_graph_circuit_forward", input.shape[1], weights,
-                                             pre, post, len(activations)))
+                                             post, len(activations)))
 
 
 def _circuit_backward(grad_output, input, weights, rates, drives, activations, method, max_iters,

@@ -28,7 +28,9 @@ class BuildFacts(NamedTuple):
     cxx11_abi: int  # _GLIBCXX_USE_CXX11_ABI
     compiler: str  # "GCC 12.2"
     cplusplus: int  # __cplusplus, e.g. 201703
-    cuda: Optional[str]  # CUDA version compiled in; None: no CUDA code (ATen reaches the GPU)
+    # CUDA version compiled in; None: no CUDA code (the ops reach CUDA tensors through ATen, so
+    # the library runs with any CUDA build of its torch)
+    cuda: Optional[str]
 
     def __str__(self) -> str:
         cuda = f"CUDA {self.cuda}" if self.cuda else "no CUDA code"
@@ -104,19 +106,51 @@ def mismatches(built: BuildFacts, running: RunningTorch) -> List[str]:
     return problems
 
 
+def registered(name: str) -> bool:
+    """Whether the op eiprop::<name> is registered in this process."""
+    try:
+        getattr(torch.ops.eiprop, name)
+        return True
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def load(library: str = LIBRARY) -> BuildFacts:
-    """Loads the ops library and checks it against the running torch (ImportError if not)."""
+    """Loads the ops library and checks it against the running torch (ImportError if not).
+
+    When an eiprop ops library is already loaded (torch.ops.load_library from a CMake build),
+    loading a second one would register every op twice and abort the process: that one is
+    checked and used instead.
+    """
     rebuild = ("rebuild eiprop in this environment: pip install --no-build-isolation "
                "<eiprop source>")
-    if not os.path.exists(library):
-        raise ImportError(f"eiprop: the ops library {library} is missing; {rebuild}")
-    try:
-        torch.ops.load_library(library)
-    except OSError as error:
-        raise ImportError(f"eiprop: {library} cannot be loaded into {running_torch()}: {error}; "
-                          f"{rebuild}") from error
-    built = facts_of(list(torch.ops.eiprop.build_facts()))
+    if registered("ei_equilibrium"):
+        library = ", ".join(path for path in torch.ops.loaded_libraries
+                            if "eiprop" in os.path.basename(path)) or "an eiprop library"
+        if not registered("build_facts"):
+            raise ImportError(f"eiprop: {library} is already loaded and predates the build facts "
+                              f"the package checks; load nothing before `import eiprop`, or "
+                              f"{rebuild}")
+    else:
+        if not os.path.exists(library):
+            raise ImportError(f"eiprop: the ops library {library} is missing; {rebuild}")
+        try:
+            torch.ops.load_library(library)
+        except OSError as error:
+            raise ImportError(f"eiprop: {library} cannot be loaded into {running_torch()}: "
+                              f"{error}; {rebuild}") from error
     running = running_torch()
+    if len(running.libtorch_cpu) > 1:
+        # The library pulled in a libtorch of its own: its ops live in that copy's dispatcher.
+        raise ImportError(f"eiprop: loading {library} mapped {len(running.libtorch_cpu)} "
+                          f"libtorch_cpu libraries ({', '.join(running.libtorch_cpu)}): it was "
+                          f"built against another LibTorch than torch {running.version}; "
+                          f"{rebuild}")
+    try:
+        built = facts_of(list(torch.ops.eiprop.build_facts()))
+    except (AttributeError, RuntimeError, ValueError) as error:
+        raise ImportError(f"eiprop: {library} gives no build facts to check against "
+                          f"{running} ({error}); {rebuild}") from error
     problems = mismatches(built, running)
     if problems:
         raise ImportError(
@@ -130,4 +164,6 @@ _BUILT = load()
 
 def build_info() -> Dict[str, object]:
     """What the ops library was built with, and the torch it runs in."""
-    return {"library": LIBRARY, "built": _BUILT._asdict(), "running": running_torch()._asdict()}
+    loaded = [path for path in torch.ops.loaded_libraries if "eiprop" in os.path.basename(path)]
+    return {"library": loaded[0] if len(loaded) == 1 else loaded, "built": _BUILT._asdict(),
+            "running": running_torch()._asdict()}

@@ -123,6 +123,14 @@ class RecurrentCircuit(torch.nn.Module):
             if not (0 <= p < len(self.widths) and 1 <= q < len(self.widths)):
                 raise ValueError(f"eiprop.nn.RecurrentCircuit: projection {k} runs {p} -> {q}; "
                                  f"pre must be 0..P and post 1..P (P = {len(self.activations)})")
+        populations = len(self.activations)
+        if not 1 <= output <= populations:
+            raise ValueError(f"eiprop.nn.RecurrentCircuit: output is {output}; expected a "
+                             f"population 1..{populations}")
+        for p in range(1, populations + 1):
+            if p not in self.post:
+                raise ValueError(f"eiprop.nn.RecurrentCircuit: population {p} receives no "
+                                 f"projection")
         self.output = output
         self.learning = _check_learning("RecurrentCircuit", learning)
         self.method, self.max_iters, self.tol, self.dt = method, max_iters, tol, dt

@@ -7,16 +7,14 @@ populations 1..P. Weights have ``torch.nn.Linear``'s layout ``[N_post, N_pre]``.
 
 ``circuit``, ``graph_circuit``, ``plasticity``, ``graph_plasticity`` and ``ei_currents`` return
 tensors only and trace into ``torch.compile`` / ``torch.export`` graphs. The relaxations also
-return solver statistics, values known only after the solve: under ``torch.compile`` the
-wrappers run eagerly (a graph break), and ``fullgraph=True`` refuses them.
+return solver statistics, values known only after the solve: their fake kernels say so
+(DataDependentOutputException), so under ``torch.compile`` they run eagerly (a graph break),
+and ``fullgraph=True`` or ``torch.export`` refuses them naming the op.
 """
 from typing import List, NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor
-
-_eager = getattr(getattr(torch, "compiler", None), "disable", lambda function: function)
-
 
 class Equilibrium(NamedTuple):
     rates: List[Tensor]  # populations 1..P, [B, N_p]
@@ -39,7 +37,6 @@ class Updates(NamedTuple):
     bias_updates: List[Tensor]  # per population 1..P
 
 
-@_eager
 def ei_equilibrium(input: Tensor, weights: Sequence[Tensor],
                    biases: Sequence[Optional[Tensor]], activations: Sequence[str],
                    method: str = "sweep", max_iters: int = 0, tol: float = 0.0,
@@ -51,7 +48,6 @@ def ei_equilibrium(input: Tensor, weights: Sequence[Tensor],
     return Equilibrium(rates, drives, iterations, residual)
 
 
-@_eager
 def credit_relaxation(output_error: Tensor, drives: Sequence[Tensor], weights: Sequence[Tensor],
                       activations: Sequence[str], method: str = "sweep", max_iters: int = 0,
                       tol: float = 0.0, dt: float = 1.0) -> Credits:
@@ -79,7 +75,6 @@ def circuit(input: Tensor, weights: Sequence[Tensor], biases: Sequence[Optional[
                                     method, max_iters, tol, dt)
 
 
-@_eager
 def graph_equilibrium(input: Tensor, weights: Sequence[Tensor],
                       biases: Sequence[Optional[Tensor]], pre: Sequence[int], post: Sequence[int],
                       activations: Sequence[str], method: str = "jacobi", max_iters: int = 0,
@@ -92,7 +87,6 @@ def graph_equilibrium(input: Tensor, weights: Sequence[Tensor],
         max_iters, tol, dt, strict))
 
 
-@_eager
 def graph_credit_relaxation(output_error: Tensor, output: int, drives: Sequence[Tensor],
                             weights: Sequence[Tensor], pre: Sequence[int], post: Sequence[int],
                             activations: Sequence[str], method: str = "jacobi",

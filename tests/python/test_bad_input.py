@@ -1,5 +1,5 @@
 """Bad input to the Python package: each refusal names the module, op or layer and the argument
-(docs/bad_input.md rows 94-99)."""
+(docs/bad_input.md rows 94-96)."""
 from package_support import require_package_apis
 
 require_package_apis()
@@ -37,6 +37,10 @@ refused(lambda: eiprop.nn.BalancedMLP([4, 3, 2], activation="swish"), ValueError
         "activation 0 is 'swish'")
 refused(lambda: eiprop.nn.RecurrentCircuit([4, 3], [0], [2], ["tanh"], 1), ValueError,
         "projection 0 runs 0 -> 2")
+refused(lambda: eiprop.nn.RecurrentCircuit([4, 3], [0], [1], ["tanh"], 0), ValueError,
+        "eiprop.nn.RecurrentCircuit: output is 0; expected a population 1..1")
+refused(lambda: eiprop.nn.RecurrentCircuit([4, 3, 2], [0], [1], ["tanh", "tanh"], 1),
+        ValueError, "population 2 receives no projection")
 
 x = torch.randn(3, 4, dtype=torch.float64)
 weights = [torch.randn(5, 4, dtype=torch.float64), torch.randn(2, 5, dtype=torch.float64)]
@@ -52,4 +56,17 @@ refused(lambda: E._circuit_backward(grad, x, weights, rates, drives, ["tanh", "i
 refused(lambda: E._circuit_backward(grad[:, :1], x, weights, rates, drives, ["tanh", "identity"],
                                     "sweep", 0, 0.0, 1.0, [True] * 5),
         RuntimeError, "eiprop::_circuit_backward: grad_output")
+nan_drives = [drives[0].clone(), drives[1]]
+nan_drives[0][0, 0] = float("nan")
+refused(lambda: E._circuit_backward(grad, x, weights, rates, nan_drives, ["relu", "identity"],
+                                    "sweep", 0, 0.0, 1.0, [True] * 5),
+        RuntimeError, "eiprop::_circuit_backward: drives[0] (population 1) holds NaN or Inf")
+refused(lambda: E._graph_circuit_backward(grad, x, weights, [rates[0][:2], rates[1]], drives,
+                                          [0, 1], [1, 2], ["tanh", "identity"], 2, "jacobi", 0,
+                                          0.0, 1.0, [True] * 5),
+        RuntimeError, "eiprop::_graph_circuit_backward: rates[0] (population 1) has shape [2, 5]")
+refused(lambda: E._graph_circuit_backward(grad, x, weights, rates, drives, [0, 1], [1, 2],
+                                          ["tanh", "identity"], 2, "bogus", 0, 0.0, 1.0,
+                                          [True] * 5),
+        RuntimeError, "eiprop::_graph_circuit_backward: method")
 print("bad input: every refusal names what it refused")

@@ -3,7 +3,8 @@
   test_guard.py --mismatched LIBRARY
 LIBRARY is eiprop's ops library built on purpose with a build fact that claims the next LibTorch
 minor version (tests/CMakeLists.txt). Importing eiprop with it (EIPROP_LIBRARY) must raise an
-ImportError that names both sides; the comparison itself is checked on every kind of mismatch.
+ImportError that names both sides; the comparison itself is checked on every kind of mismatch;
+and a library loaded by hand before the import is checked and used, not loaded twice.
 """
 import argparse
 import os
@@ -53,9 +54,21 @@ def check_mismatched_library(library):
     print("guard: the mismatched library is refused at import, naming both sides")
 
 
+def check_library_loaded_before():
+    """torch.ops.load_library(...) of a CMake build, then `import eiprop`: the package checks
+    and uses the loaded library instead of registering every op a second time."""
+    code = ("import torch; torch.ops.load_library(%r); import eiprop; "
+            "print(eiprop.build_info()['library'])" % _library.LIBRARY)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == _library.LIBRARY, result.stdout
+    print("guard: a library loaded before `import eiprop` is checked and used")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--mismatched", required=True)
     arguments = parser.parse_args()
     check_comparison()
     check_mismatched_library(arguments.mismatched)
+    check_library_loaded_before()

@@ -13,13 +13,13 @@ namespace {
 // The call's solver settings, as both operators take them.
 CircuitArguments arguments_of(std::vector<std::string> activations, c10::string_view method,
                               int64_t max_iters, double tol, double dt) {
-  CircuitArguments call;
-  call.activations = std::move(activations);
-  call.method = std::string(method.data(), method.size());
-  call.max_iters = max_iters;
-  call.tol = tol;
-  call.dt = dt;
-  return call;
+  CircuitArguments arguments;
+  arguments.activations = std::move(activations);
+  arguments.method = std::string(method.data(), method.size());
+  arguments.max_iters = max_iters;
+  arguments.tol = tol;
+  arguments.dt = dt;
+  return arguments;
 }
 
 }  // namespace
@@ -27,9 +27,9 @@ CircuitArguments arguments_of(std::vector<std::string> activations, c10::string_
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
                             const OptionalTensorList& biases, std::vector<std::string> activations,
                             c10::string_view method, int64_t max_iters, double tol, double dt) {
-  auto call = arguments_of(std::move(activations), method, max_iters, tol, dt);
-  call.layered = true;
-  return differentiable_circuit(input, weights, biases, std::move(call));
+  auto arguments = arguments_of(std::move(activations), method, max_iters, tol, dt);
+  arguments.layered = true;
+  return differentiable_circuit(input, weights, biases, std::move(arguments));
 }
 
 at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weights,
@@ -37,11 +37,11 @@ at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weight
                                   at::IntArrayRef post, std::vector<std::string> activations,
                                   int64_t output, c10::string_view method, int64_t max_iters,
                                   double tol, double dt) {
-  auto call = arguments_of(std::move(activations), method, max_iters, tol, dt);
-  call.pre = pre.vec();
-  call.post = post.vec();
-  call.output = output;
-  return differentiable_circuit(input, weights, biases, std::move(call));
+  auto arguments = arguments_of(std::move(activations), method, max_iters, tol, dt);
+  arguments.pre = pre.vec();
+  arguments.post = post.vec();
+  arguments.output = output;
+  return differentiable_circuit(input, weights, biases, std::move(arguments));
 }
 
 }  // namespace ops

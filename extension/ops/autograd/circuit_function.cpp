@@ -70,19 +70,19 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
   // tensor's sizes: the forward op validates the call (and a tracer's sizes may be symbolic).
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& input, at::TensorList weights,
                             at::TensorList present_biases, const OptionalTensorList& biases,
-                            CircuitArguments call) {
+                            CircuitArguments arguments) {
     at::AutoDispatchBelowADInplaceOrView below_autograd;
+    const auto& a = arguments;
     const auto states =
-        call.layered
-            ? circuit_forward_op().call(input, weights, biases, call.activations, call.method,
-                                        call.max_iters, call.tol, call.dt)
-            : graph_circuit_forward_op().call(input, weights, biases, call.pre, call.post,
-                                              call.activations, call.output, call.method,
-                                              call.max_iters, call.tol, call.dt);
+        a.layered ? circuit_forward_op().call(input, weights, biases, a.activations, a.method,
+                                              a.max_iters, a.tol, a.dt)
+                  : graph_circuit_forward_op().call(input, weights, biases, a.pre, a.post,
+                                                    a.activations, a.output, a.method,
+                                                    a.max_iters, a.tol, a.dt);
     const auto& rates = std::get<0>(states);
     const auto& drives = std::get<1>(states);
     const auto populations = static_cast<int64_t>(rates.size());
-    const int64_t output = call.layered ? populations : call.output;
+    const int64_t output = arguments.layered ? populations : arguments.output;
     TORCH_INTERNAL_ASSERT(output >= 1 && output <= populations && drives.size() == rates.size());
 
     // Saved: input, weights, the rates and drives of populations 1..P, then the present biases
@@ -93,15 +93,15 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     saved.insert(saved.end(), drives.begin(), drives.end());
     saved.insert(saved.end(), present_biases.begin(), present_biases.end());
     ctx->save_for_backward(saved);
-    ctx->saved_data["layered"] = call.layered;
-    ctx->saved_data["activations"] = c10::List<std::string>(call.activations);
-    ctx->saved_data["pre"] = c10::List<int64_t>(call.pre);
-    ctx->saved_data["post"] = c10::List<int64_t>(call.post);
+    ctx->saved_data["layered"] = arguments.layered;
+    ctx->saved_data["activations"] = c10::List<std::string>(arguments.activations);
+    ctx->saved_data["pre"] = c10::List<int64_t>(arguments.pre);
+    ctx->saved_data["post"] = c10::List<int64_t>(arguments.post);
     ctx->saved_data["output"] = output;
-    ctx->saved_data["method"] = call.method;
-    ctx->saved_data["max_iters"] = call.max_iters;
-    ctx->saved_data["tol"] = call.tol;
-    ctx->saved_data["dt"] = call.dt;
+    ctx->saved_data["method"] = arguments.method;
+    ctx->saved_data["max_iters"] = arguments.max_iters;
+    ctx->saved_data["tol"] = arguments.tol;
+    ctx->saved_data["dt"] = arguments.dt;
     ctx->saved_data["projections"] = static_cast<int64_t>(weights.size());
     c10::List<bool> has_bias;
     for (int64_t p = 0; p < populations; ++p) {
@@ -174,6 +174,16 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     // non-differentiable arguments.
     variable_list grads(slot + 2);
     grads[0] = std::get<0>(computed);
+    const auto asked = [&](int64_t begin, int64_t count) {
+      int64_t n = 0;
+      for (int64_t i = begin; i < begin + count; ++i) n += output_mask.get(i) ? 1 : 0;
+      return static_cast<size_t>(n);
+    };
+    TORCH_CHECK(std::get<1>(computed).size() == asked(1, projections) &&
+                    std::get<2>(computed).size() == asked(1 + projections, populations),
+                "eiprop: the circuit's backward op returned ", std::get<1>(computed).size(),
+                " weight and ", std::get<2>(computed).size(),
+                " bias gradients, not the ones output_mask asked for");
     auto weight_grad = std::get<1>(computed).begin();
     for (int64_t k = 0; k < projections; ++k) {
       if (output_mask.get(1 + k)) grads[1 + k] = *weight_grad++;
@@ -191,14 +201,14 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
 }  // namespace
 
 at::Tensor differentiable_circuit(const at::Tensor& input, at::TensorList weights,
-                                  const OptionalTensorList& biases, CircuitArguments call) {
+                                  const OptionalTensorList& biases, CircuitArguments arguments) {
   std::vector<at::Tensor> present_biases;
   for (size_t p = 0; p < biases.size(); ++p) {
     const c10::optional<at::Tensor> bias = biases.get(p);
     if (bias.has_value() && bias->defined()) present_biases.push_back(*bias);
   }
   return CircuitFunction::apply(input, weights, at::TensorList(present_biases), biases,
-                                std::move(call));
+                                std::move(arguments));
 }
 
 }  // namespace ops
