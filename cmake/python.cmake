@@ -9,8 +9,12 @@ if(SKBUILD)
     set(EIPROP_PYTHON "${Python_EXECUTABLE}" CACHE FILEPATH "" FORCE)
   endif()
   if(NOT Torch_DIR)
+    # Both torch's cmake prefix and its package directory (as scripts/common.sh gives them):
+    # TorchConfig finds its libraries with find_library, which would otherwise take a system
+    # LibTorch's (Debian's libtorch-dev in /usr/lib) before the package's own.
     execute_process(
-      COMMAND "${EIPROP_PYTHON}" -c "import torch; print(torch.utils.cmake_prefix_path)"
+      COMMAND "${EIPROP_PYTHON}" -c
+        "import os, torch; print(torch.utils.cmake_prefix_path + ';' + os.path.dirname(torch.__file__))"
       OUTPUT_VARIABLE EIPROP_PYTHON_TORCH_PREFIX OUTPUT_STRIP_TRAILING_WHITESPACE
       RESULT_VARIABLE status)
     if(NOT status EQUAL 0)
@@ -63,6 +67,25 @@ function(eiprop_check_python_torch)
       "at the Python of this LibTorch.")
   endif()
   message(STATUS "eiprop: ${EIPROP_PYTHON} has torch ${python_version}, as LibTorch")
+endfunction()
+
+# After find_package(Torch): its libraries must be the ones its config describes. TorchConfig
+# looks for them with find_library, which prefers the system's directories to the config's own
+# hint: with Debian's libtorch-dev installed, PyPI torch's config could link eiprop against
+# Debian's libtorch.so and libc10.so.1.13, headers of one LibTorch with the libraries of another.
+function(eiprop_check_torch_libraries)
+  get_filename_component(prefix "${TORCH_INSTALL_PREFIX}" REALPATH)
+  foreach(library TORCH_LIBRARY c10_LIBRARY)
+    get_filename_component(found "${${library}}" REALPATH)
+    string(FIND "${found}" "${prefix}/" at)
+    if(NOT at EQUAL 0)
+      message(FATAL_ERROR
+        "eiprop: LibTorch's config is ${Torch_DIR} (prefix ${prefix}) but ${library} is "
+        "${${library}}, another LibTorch's. Put the config's own library directory first: for "
+        "PyPI's torch, CMAKE_PREFIX_PATH needs both torch.utils.cmake_prefix_path and the torch "
+        "package directory (scripts/common.sh: torch_prefix).")
+    endif()
+  endforeach()
 endfunction()
 
 # pip install: the ops library goes into the package directory, next to python/eiprop's modules.

@@ -44,11 +44,12 @@ class RunningTorch(NamedTuple):
     version: str  # torch.__version__
     cxx11_abi: int
     cuda: Optional[str]  # torch.version.cuda
-    libtorch_cpu: List[str]  # the libtorch_cpu files mapped into the process
+    # The files mapped into the process of each of torch's core libraries (CORE_LIBRARIES).
+    libraries: Dict[str, List[str]]
 
     def __str__(self) -> str:
         cuda = f"CUDA {self.cuda}" if self.cuda else "no CUDA"
-        where = ", ".join(self.libtorch_cpu) or "libtorch_cpu not found among the mapped files"
+        where = ", ".join(self.libraries.get("libtorch_cpu", [])) or "an unknown place"
         return (f"torch {self.version} (_GLIBCXX_USE_CXX11_ABI={self.cxx11_abi}, {cuda}) "
                 f"from {where}")
 
@@ -65,24 +66,39 @@ def facts_of(values: List[int]) -> BuildFacts:
     )
 
 
-def mapped_libtorch_cpu() -> List[str]:
-    """The distinct libtorch_cpu shared objects mapped into this process (Linux)."""
+# Each must be mapped once: a library linked against another LibTorch's copy of one of them (a
+# libc10.so.1.13 from Debian's libtorch-dev beside torch's libc10.so) runs against two
+# dispatchers and registries at once.
+CORE_LIBRARIES = ("libc10", "libtorch", "libtorch_cpu")
+
+
+def mapped_libraries() -> Dict[str, List[str]]:
+    """The distinct files of each core library mapped into this process (Linux; empty
+    elsewhere)."""
     try:
         with open("/proc/self/maps") as maps:
             fields = (line.split(None, 5) for line in maps)
             paths = {entry[5].strip() for entry in fields if len(entry) == 6}
     except OSError:
-        return []
-    found = {os.path.realpath(path) for path in paths
-             if os.path.basename(path).startswith("libtorch_cpu.")}
-    return sorted(found)
+        return {}
+    found: Dict[str, set] = {name: set() for name in CORE_LIBRARIES}
+    for path in paths:
+        stem = os.path.basename(path).split(".so", 1)[0]
+        if stem in found and ".so" in os.path.basename(path):
+            found[stem].add(os.path.realpath(path))
+    return {name: sorted(files) for name, files in found.items()}
+
+
+def duplicated(libraries: Dict[str, List[str]]) -> List[str]:
+    """"libc10 (a, b)" for each core library mapped from more than one file."""
+    return [f"{name} ({', '.join(files)})" for name, files in libraries.items() if len(files) > 1]
 
 
 def running_torch() -> RunningTorch:
     return RunningTorch(version=torch.__version__,
                         cxx11_abi=int(torch._C._GLIBCXX_USE_CXX11_ABI),
                         cuda=torch.version.cuda,
-                        libtorch_cpu=mapped_libtorch_cpu())
+                        libraries=mapped_libraries())
 
 
 def release(version: str) -> str:
@@ -100,9 +116,10 @@ def mismatches(built: BuildFacts, running: RunningTorch) -> List[str]:
         problems.append(f"_GLIBCXX_USE_CXX11_ABI {built.cxx11_abi} != {running.cxx11_abi}")
     if built.cuda is not None and built.cuda != running.cuda:
         problems.append(f"CUDA {built.cuda} != torch's CUDA {running.cuda}")
-    if len(running.libtorch_cpu) > 1:
-        problems.append(f"{len(running.libtorch_cpu)} libtorch_cpu libraries are loaded at once "
-                        f"({', '.join(running.libtorch_cpu)}); the library pulled in a second one")
+    twice = duplicated(running.libraries)
+    if twice:
+        problems.append(f"two copies of a LibTorch library are loaded at once: "
+                        f"{'; '.join(twice)}")
     return problems
 
 
@@ -140,12 +157,13 @@ def load(library: str = LIBRARY) -> BuildFacts:
             raise ImportError(f"eiprop: {library} cannot be loaded into {running_torch()}: "
                               f"{error}; {rebuild}") from error
     running = running_torch()
-    if len(running.libtorch_cpu) > 1:
-        # The library pulled in a libtorch of its own: its ops live in that copy's dispatcher.
-        raise ImportError(f"eiprop: loading {library} mapped {len(running.libtorch_cpu)} "
-                          f"libtorch_cpu libraries ({', '.join(running.libtorch_cpu)}): it was "
-                          f"built against another LibTorch than torch {running.version}; "
-                          f"{rebuild}")
+    twice = duplicated(running.libraries)
+    if twice:
+        # The library pulled in LibTorch libraries of its own (its ops may even live in another
+        # dispatcher, so build_facts may not be reachable): refused before anything is called.
+        raise ImportError(f"eiprop: loading {library} mapped a second copy of LibTorch: "
+                          f"{'; '.join(twice)}: it was linked against another LibTorch than "
+                          f"torch {running.version}; {rebuild}")
     try:
         built = facts_of(list(torch.ops.eiprop.build_facts()))
     except (AttributeError, RuntimeError, ValueError) as error:

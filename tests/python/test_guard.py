@@ -18,7 +18,9 @@ require(torch_at_least(2, 4), "the package needs torch >= 2.4")
 from eiprop import _library  # noqa: E402
 
 BUILT = _library.BuildFacts("2.11.0", 1, "GCC 12.2", 201703, None)
-RUNNING = _library.RunningTorch("2.11.0+cu130", 1, "13.0", ["/lib/libtorch_cpu.so"])
+RUNNING = _library.RunningTorch("2.11.0+cu130", 1, "13.0",
+                                {"libc10": ["/t/libc10.so"], "libtorch": ["/t/libtorch.so"],
+                                 "libtorch_cpu": ["/t/libtorch_cpu.so"]})
 
 
 def check_comparison():
@@ -32,8 +34,14 @@ def check_comparison():
     for expected, built in cases.items():
         found = _library.mismatches(built, RUNNING)
         assert found == [expected], (expected, found)
-    twice = RUNNING._replace(libtorch_cpu=["/a/libtorch_cpu.so", "/b/libtorch_cpu.so"])
-    assert "2 libtorch_cpu libraries are loaded" in _library.mismatches(BUILT, twice)[0]
+    twice = RUNNING._replace(libraries=dict(RUNNING.libraries,
+                                            libc10=["/t/libc10.so", "/usr/lib/libc10.so.1.13"]))
+    assert _library.mismatches(BUILT, twice) == [
+        "two copies of a LibTorch library are loaded at once: "
+        "libc10 (/t/libc10.so, /usr/lib/libc10.so.1.13)"]
+    # This process: torch's own libraries, each once.
+    mapped = _library.mapped_libraries()
+    assert all(len(mapped[name]) == 1 for name in _library.CORE_LIBRARIES), mapped
     assert _library.release("2.11.0a0+git1234") == "2.11.0"
     print("guard: every kind of mismatch is named")
 
