@@ -136,6 +136,46 @@ TEST(Equivalence, ReluGateAtExactlyZeroDrive) {
   check_against_autograd(circuit, "sweep");
 }
 
+// credit_relaxation / graph_credit_relaxation with input_credit = false: the same credits, bitwise,
+// and no input credit (the widest GEMM when the input is wide is skipped); the plasticity they
+// feed equals autograd's SGD step.
+TEST(Equivalence, SkippingTheInputCreditLeavesTheCreditsUnchanged) {
+  const auto circuit =
+      make_circuit({40, 12, 7, 3}, 6, {"tanh", "relu", "identity"}, true, at::kDouble, 31);
+  const auto equilibrium =
+      ei_equilibrium(circuit.input, circuit.weights, circuit.biases, circuit.activations);
+  const auto output_error = circuit.target - equilibrium.rates.back();
+  const auto all = credit_relaxation(output_error, equilibrium.drives, circuit.weights,
+                                     circuit.activations);
+  const auto skipped = credit_relaxation(output_error, equilibrium.drives, circuit.weights,
+                                         circuit.activations, RelaxationOptions(), false);
+  EXPECT_TRUE(all.input_credit.defined());
+  EXPECT_FALSE(skipped.input_credit.defined());
+  ASSERT_EQ(skipped.credits.size(), all.credits.size());
+  for (size_t l = 0; l < all.credits.size(); ++l) {
+    EXPECT_TRUE(at::equal(skipped.credits[l], all.credits[l])) << "layer " << l;
+  }
+  const auto updates = plasticity(circuit.input, equilibrium.rates, equilibrium.drives,
+                                  skipped.credits, circuit.activations, kLr);
+  const auto expected = autograd_gradients(circuit);
+  for (size_t l = 0; l < circuit.weights.size(); ++l) {
+    EXPECT_LE(relative_error(updates.weight_updates[l], -kLr * expected.weight_grads[l]), 1e-12)
+        << "layer " << l;
+  }
+
+  const auto graph = Graph::chain(circuit.activations);
+  const auto graph_all = graph_credit_relaxation(output_error, equilibrium.drives,
+                                                 circuit.weights, graph);
+  const auto graph_skipped = graph_credit_relaxation(output_error, equilibrium.drives,
+                                                     circuit.weights, graph, graph_relaxation(),
+                                                     false);
+  EXPECT_TRUE(graph_all.input_credit.defined());
+  EXPECT_FALSE(graph_skipped.input_credit.defined());
+  for (size_t p = 0; p < graph_all.credits.size(); ++p) {
+    EXPECT_TRUE(at::equal(graph_skipped.credits[p], graph_all.credits[p])) << "population " << p;
+  }
+}
+
 }  // namespace
 }  // namespace testing
 }  // namespace eiprop

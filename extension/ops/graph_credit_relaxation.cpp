@@ -15,7 +15,8 @@ constexpr const char* kOp = "eiprop::graph_credit_relaxation";
 std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_credit_relaxation(
     const at::Tensor& output_error, int64_t output, at::TensorList drives, at::TensorList weights,
     at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations,
-    c10::string_view method, int64_t max_iters, double tol, double dt, bool strict) {
+    c10::string_view method, int64_t max_iters, double tol, double dt, bool strict,
+    bool input_credit) {
   check_matrix(kOp, "output_error", output_error, at::Tensor());
   const auto graph = parse_graph(kOp, /*input_width=*/-1, output_error, weights,
                                  OptionalTensorList(), pre, post, activations);
@@ -29,10 +30,10 @@ std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_cre
                                                   tol, dt, output_error.scalar_type());
 
   auto solved = checked_credit(kOp, kGraphNaming, graph.circuit, drives, weights, output,
-                               output_error, options, strict);
+                               output_error, options, strict, input_credit);
   const auto& stats = solved.stats;
-  auto input_credit = solved.credits[0];
-  return {populations_of(std::move(solved.credits)), std::move(input_credit), stats.iterations,
+  auto input = solved.credits[0];
+  return {populations_of(std::move(solved.credits)), std::move(input), stats.iterations,
           stats.residual, stats.converged};
 }
 
@@ -43,7 +44,7 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "graph_credit_relaxation(Tensor output_error, int output, Tensor[] drives, "
       "Tensor[] weights, int[] pre, int[] post, str[] activations, str method=\"jacobi\", "
-      "int max_iters=0, float tol=0.0, float dt=1.0, bool strict=True) "
+      "int max_iters=0, float tol=0.0, float dt=1.0, bool strict=True, bool input_credit=True) "
       "-> (Tensor[] credits, Tensor input_credit, int iterations, float residual, bool converged)");
 }
 

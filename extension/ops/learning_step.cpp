@@ -81,7 +81,8 @@ solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
                                           const kernels::Circuit& circuit, at::TensorList drives,
                                           at::TensorList weights, int64_t output,
                                           const at::Tensor& output_error,
-                                          const solvers::SolverOptions& options, bool strict) {
+                                          const solvers::SolverOptions& options, bool strict,
+                                          bool input_credit) {
   // A NaN drive can hide from the credits (relu's gate reads NaN as active).
   FiniteCheck(op)
       .add("drives", drives, naming.population, kNonFiniteInput, naming.population_offset)
@@ -90,7 +91,7 @@ solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
   std::vector<at::Tensor> population_drives{at::Tensor()};
   population_drives.insert(population_drives.end(), drives.begin(), drives.end());
   return credit(op, "the credits", circuit, population_drives, /*rates=*/{}, output,
-                output_error, options, strict, /*input_credit=*/true);
+                output_error, options, strict, input_credit);
 }
 
 Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Tensor& input,

@@ -75,12 +75,14 @@ Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
 // The bodies of the credit relaxation and plasticity operators, layered and graph, after each
 // op has validated its arguments in its own words; `naming` words the non-finite refusals.
 
-// Refuses non-finite drives (populations 1..P) and weights, then relaxes the credits.
+// Refuses non-finite drives (populations 1..P) and weights, then relaxes the credits (the input
+// credit only when asked for).
 solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
                                           const kernels::Circuit& circuit, at::TensorList drives,
                                           at::TensorList weights, int64_t output,
                                           const at::Tensor& output_error,
-                                          const solvers::SolverOptions& options, bool strict);
+                                          const solvers::SolverOptions& options, bool strict,
+                                          bool input_credit);
 
 // Balance credits from (drives, rates, credits) of populations 1..P, then the updates with
 // scale lr/B; refuses a non-finite input (also entries the rule does not read) and updates that

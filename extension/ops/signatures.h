@@ -34,7 +34,7 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, int64_t, double> ei
 std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double> credit_relaxation(
     const at::Tensor& output_error, at::TensorList drives, at::TensorList weights,
     std::vector<std::string> activations, c10::string_view method, int64_t max_iters, double tol,
-    double dt);
+    double dt, bool input_credit);
 
 std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
     const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,
@@ -69,7 +69,8 @@ graph_equilibrium(const at::Tensor& input, at::TensorList weights, const Optiona
 std::tuple<std::vector<at::Tensor>, at::Tensor, int64_t, double, bool> graph_credit_relaxation(
     const at::Tensor& output_error, int64_t output, at::TensorList drives, at::TensorList weights,
     at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations,
-    c10::string_view method, int64_t max_iters, double tol, double dt, bool strict);
+    c10::string_view method, int64_t max_iters, double tol, double dt, bool strict,
+    bool input_credit);
 
 std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
     const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,

@@ -26,7 +26,7 @@ class Equilibrium(NamedTuple):
 
 class Credits(NamedTuple):
     credits: List[Tensor]  # populations 1..P
-    input_credit: Tensor  # credit of the input population (= -B dLoss/dinput)
+    input_credit: Optional[Tensor]  # the input population's (= -B dLoss/dinput); None if skipped
     iterations: int
     residual: float
     converged: bool = True
@@ -50,12 +50,14 @@ def ei_equilibrium(input: Tensor, weights: Sequence[Tensor],
 
 def credit_relaxation(output_error: Tensor, drives: Sequence[Tensor], weights: Sequence[Tensor],
                       activations: Sequence[str], method: str = "sweep", max_iters: int = 0,
-                      tol: float = 0.0, dt: float = 1.0) -> Credits:
+                      tol: float = 0.0, dt: float = 1.0, input_credit: bool = True) -> Credits:
     """Middle timescale of a layered circuit: the credits received by retrograde signalling from
-    the output imbalance ``output_error`` (e = -B dLoss/dr_out)."""
-    credits, input_credit, iterations, residual = torch.ops.eiprop.credit_relaxation(
-        output_error, list(drives), list(weights), list(activations), method, max_iters, tol, dt)
-    return Credits(credits, input_credit, iterations, residual)
+    the output imbalance ``output_error`` (e = -B dLoss/dr_out). ``input_credit=False`` skips the
+    input population's credit (returned as None), which learning does not need."""
+    credits, input, iterations, residual = torch.ops.eiprop.credit_relaxation(
+        output_error, list(drives), list(weights), list(activations), method, max_iters, tol, dt,
+        input_credit)
+    return Credits(credits, input, iterations, residual)
 
 
 def plasticity(input: Tensor, rates: Sequence[Tensor], drives: Sequence[Tensor],
@@ -91,11 +93,12 @@ def graph_credit_relaxation(output_error: Tensor, output: int, drives: Sequence[
                             weights: Sequence[Tensor], pre: Sequence[int], post: Sequence[int],
                             activations: Sequence[str], method: str = "jacobi",
                             max_iters: int = 0, tol: float = 0.0, dt: float = 1.0,
-                            strict: bool = True) -> Credits:
-    """Middle timescale of a circuit graph, from the imbalance of population ``output``."""
+                            strict: bool = True, input_credit: bool = True) -> Credits:
+    """Middle timescale of a circuit graph, from the imbalance of population ``output``
+    (``input_credit`` as for :func:`credit_relaxation`)."""
     return Credits(*torch.ops.eiprop.graph_credit_relaxation(
         output_error, output, list(drives), list(weights), list(pre), list(post),
-        list(activations), method, max_iters, tol, dt, strict))
+        list(activations), method, max_iters, tol, dt, strict, input_credit))
 
 
 def graph_plasticity(input: Tensor, rates: Sequence[Tensor], drives: Sequence[Tensor],

@@ -23,12 +23,12 @@ Equilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Ten
 Credits graph_credit_relaxation(const at::Tensor& output_error,
                                 const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& weights, const Graph& graph,
-                                const RelaxationOptions& options) {
+                                const RelaxationOptions& options, bool input_credit) {
   static const auto op =
       find_op<decltype(ops::graph_credit_relaxation)>("eiprop::graph_credit_relaxation");
   auto result = op.call(output_error, graph.output, drives, weights, graph.pre, graph.post,
                         graph.activations, options.method(), options.max_iters(), options.tol(),
-                        options.dt(), options.strict());
+                        options.dt(), options.strict(), input_credit);
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
           std::get<3>(result), std::get<4>(result)};
 }

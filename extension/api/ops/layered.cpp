@@ -28,14 +28,14 @@ Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor
 Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::Tensor>& drives,
                           const std::vector<at::Tensor>& weights,
                           const std::vector<std::string>& activations,
-                          const RelaxationOptions& options) {
+                          const RelaxationOptions& options, bool input_credit) {
   if (!options.strict()) {
     return graph_credit_relaxation(output_error, drives, weights, Graph::chain(activations),
-                                   options);
+                                   options, input_credit);
   }
   static const auto op = find_op<decltype(ops::credit_relaxation)>("eiprop::credit_relaxation");
   auto result = op.call(output_error, drives, weights, activations, options.method(),
-                        options.max_iters(), options.tol(), options.dt());
+                        options.max_iters(), options.tol(), options.dt(), input_credit);
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result)), std::get<2>(result),
           std::get<3>(result)};
 }

@@ -49,11 +49,13 @@ Equilibrium graph_equilibrium(const at::Tensor& input, const std::vector<at::Ten
                               const Graph& graph,
                               const RelaxationOptions& options = graph_relaxation());
 
-// eiprop::graph_credit_relaxation, with e at population graph.output.
+// eiprop::graph_credit_relaxation, with e at population graph.output; input_credit as for
+// credit_relaxation.
 Credits graph_credit_relaxation(const at::Tensor& output_error,
                                 const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& weights, const Graph& graph,
-                                const RelaxationOptions& options = graph_relaxation());
+                                const RelaxationOptions& options = graph_relaxation(),
+                                bool input_credit = true);
 
 // eiprop::graph_plasticity: weight_updates[k] for projection k, bias_updates[p-1] for population p.
 Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,

@@ -25,11 +25,12 @@ Equilibrium ei_equilibrium(const at::Tensor& input, const std::vector<at::Tensor
                            const RelaxationOptions& options = {});
 
 // eiprop::credit_relaxation; strict(false) as for ei_equilibrium, through
-// eiprop::graph_credit_relaxation.
+// eiprop::graph_credit_relaxation. input_credit = false skips the input credit (one GEMM with
+// the widest weight when the input is wide); Credits::input_credit is then undefined.
 Credits credit_relaxation(const at::Tensor& output_error, const std::vector<at::Tensor>& drives,
                           const std::vector<at::Tensor>& weights,
                           const std::vector<std::string>& activations,
-                          const RelaxationOptions& options = {});
+                          const RelaxationOptions& options = {}, bool input_credit = true);
 
 // eiprop::plasticity
 Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates,

@@ -41,7 +41,7 @@ struct Equilibrium {
 
 struct Credits {
   std::vector<at::Tensor> credits;  // credits[i]: population i+1's credit, [B, N_{i+1}]
-  at::Tensor input_credit;          // [B, N_0]
+  at::Tensor input_credit;          // [B, N_0]; undefined when the call skipped it
   int64_t iterations = 0;
   double residual = 0.0;
   bool converged = true;
