@@ -15,6 +15,8 @@ std::string schema_of(const char* name) {
   return out.str();
 }
 
+// A schema changes only by trailing arguments with defaults (credit_relaxation's input_credit),
+// so that calls and saved TorchScript programs written against the older one keep working.
 TEST(Dispatcher, SchemasAreThePublicContract) {
   EXPECT_EQ(schema_of("eiprop::ei_equilibrium"),
             "eiprop::ei_equilibrium(Tensor input, Tensor[] weights, Tensor?[] biases, "
@@ -23,8 +25,8 @@ TEST(Dispatcher, SchemasAreThePublicContract) {
   EXPECT_EQ(schema_of("eiprop::credit_relaxation"),
             "eiprop::credit_relaxation(Tensor output_error, Tensor[] drives, Tensor[] weights, "
             "str[] activations, str method=\"sweep\", int max_iters=0, float tol=0., "
-            "float dt=1.) -> (Tensor[] credits, Tensor input_credit, int iterations, "
-            "float residual)");
+            "float dt=1., bool input_credit=True) -> (Tensor[] credits, Tensor input_credit, "
+            "int iterations, float residual)");
   EXPECT_EQ(schema_of("eiprop::plasticity"),
             "eiprop::plasticity(Tensor input, Tensor[] rates, Tensor[] drives, Tensor[] credits, "
             "str[] activations, float lr) -> (Tensor[] weight_updates, Tensor[] bias_updates)");

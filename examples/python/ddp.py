@@ -84,6 +84,10 @@ def main():
         if args.out:
             torch.save(model.state_dict(), args.out)
     if distributed:
+        # Every rank done (rank 0 has saved) and DDP's reducer gone before the group is: a rank
+        # that tore the group down under a live reducer could abort at exit.
+        dist.barrier()
+        del trained
         dist.destroy_process_group()
 
 

@@ -144,6 +144,28 @@ def gradchecks():
         (x, *graph, graph_biases[0], graph_biases[1]))
 
 
+OLDER_CALLS = """
+def layered(e: Tensor, d: List[Tensor], w: List[Tensor]) -> Tensor:
+    return torch.ops.eiprop.credit_relaxation(e, d, w, ["tanh"], "sweep", 0, 0.0, 1.0)[1]
+
+def graph(e: Tensor, d: List[Tensor], w: List[Tensor]) -> Tensor:
+    return torch.ops.eiprop.graph_credit_relaxation(e, 1, d, w, [0], [1], ["tanh"], "jacobi",
+                                                    0, 0.0, 1.0, True)[1]
+"""
+
+
+def check_older_calls():
+    """TorchScript written against the schemas before input_credit (a trailing default) still
+    compiles, as a saved program does when it is loaded, and gets the input credit."""
+    unit = torch.jit.CompilationUnit(OLDER_CALLS)
+    w, e = [torch.randn(3, 4, dtype=torch.float64)], torch.randn(2, 3, dtype=torch.float64)
+    d = [torch.randn(2, 3, dtype=torch.float64)]
+    for name in ("layered", "graph"):
+        credit = getattr(unit, name)(e, d, w)
+        assert credit is not None and credit.shape == (2, 4), name
+    print("TorchScript calls with the older argument lists: passed")
+
+
 def main():
     for dtype in (torch.float32, torch.float64):
         for requires_grad in (False, True):
@@ -151,6 +173,7 @@ def main():
             print(f"opcheck: {dtype}, requires_grad={requires_grad}: passed")
     gradchecks()
     print("gradcheck: circuit and graph_circuit (float64): passed")
+    check_older_calls()
     every_op = {name for name in dir(E) if not name.startswith("__")
                 and isinstance(getattr(E, name), torch._ops.OpOverloadPacket)}
     missing = every_op - CHECKED
