@@ -2,6 +2,7 @@
 // truncated and damaged files with fallback to the previous checkpoint; bitwise resumption in a
 // new process; SIGKILL in the middle of saves never yields a checkpoint that loads but is wrong.
 #include "reference.h"
+#include "scratch_directory.h"
 
 #include <signal.h>
 #include <spawn.h>
@@ -24,15 +25,6 @@ namespace testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh scratch directory for one test.
-std::string scratch(const std::string& name) {
-  const auto path = fs::temp_directory_path() /
-                    ("eiprop-checkpointer-" + name + "-" + std::to_string(::getpid()));
-  fs::remove_all(path);
-  fs::create_directories(path);
-  return path.string();
-}
 
 pid_t spawn(const std::vector<std::string>& arguments) {
   std::vector<char*> argv;
@@ -92,7 +84,8 @@ void flip_byte(const std::string& path, std::streamoff offset) {
 }
 
 TEST(Checkpointer, RestoresModuleOptimizerGeneratorAndPosition) {
-  const auto directory = scratch("round-trip");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-round-trip");
+  const auto& directory = directory_scratch.path();
   Model model;
   model.train_step(1);
   model.train_step(2);  // momentum buffers now hold state
@@ -116,7 +109,8 @@ TEST(Checkpointer, RestoresModuleOptimizerGeneratorAndPosition) {
 }
 
 TEST(Checkpointer, SavesEveryNStepsAndKeepsTheLastK) {
-  const auto directory = scratch("every-keep");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-every-keep");
+  const auto& directory = directory_scratch.path();
   Model model;
   Checkpointer checkpoints(directory, CheckpointerOptions().every(3).keep(2).prefix("run"));
   std::vector<int64_t> saved;
@@ -134,7 +128,8 @@ TEST(Checkpointer, SavesEveryNStepsAndKeepsTheLastK) {
 }
 
 TEST(Checkpointer, TracksFurtherModulesGeneratorsAndTensors) {
-  const auto directory = scratch("tracked");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-tracked");
+  const auto& directory = directory_scratch.path();
   Model first, second;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(3);
   at::Tensor progress = torch::tensor({1.5, 2.5}, torch::kDouble);
@@ -161,7 +156,8 @@ TEST(Checkpointer, TracksFurtherModulesGeneratorsAndTensors) {
 }
 
 TEST(Checkpointer, RefusesBadOptions) {
-  const auto directory = scratch("options");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-options");
+  const auto& directory = directory_scratch.path();
   expect_error([&] { Checkpointer(directory, CheckpointerOptions().every(0)); },
                {"eiprop::Checkpointer", "every must be positive"});
   expect_error([&] { Checkpointer(directory, CheckpointerOptions().keep(-1)); },
@@ -171,7 +167,8 @@ TEST(Checkpointer, RefusesBadOptions) {
 }
 
 TEST(Checkpointer, DetectsTruncatedAndDamagedFilesAndFallsBack) {
-  const auto directory = scratch("damage");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-damage");
+  const auto& directory = directory_scratch.path();
   Model model;
   Checkpointer checkpoints(directory, CheckpointerOptions().every(1).keep(10));
   checkpoints.save(1, *model.net, model.optimizer, 1);
@@ -220,7 +217,8 @@ TEST(Checkpointer, DetectsTruncatedAndDamagedFilesAndFallsBack) {
 }
 
 TEST(Checkpointer, RefusesACheckpointWithoutTheTrackedState) {
-  const auto directory = scratch("other-model");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-other-model");
+  const auto& directory = directory_scratch.path();
   Model model;
   Checkpointer(directory).save(1, *model.net, model.optimizer, 0);
   BalancedMLP other(BalancedMLPOptions({6, 8, 3}));
@@ -234,7 +232,8 @@ TEST(Checkpointer, RefusesACheckpointWithoutTheTrackedState) {
 // A checkpoint records the configuration it was written with; a load with another one is refused
 // before anything changes, naming the file and each differing setting.
 TEST(Checkpointer, RefusesACheckpointWrittenWithAnotherConfiguration) {
-  const auto directory = scratch("configuration");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-configuration");
+  const auto& directory = directory_scratch.path();
   Model model;
   const CheckpointConfiguration written{{"hidden", "256,128"}, {"activation", "tanh"},
                                         {"batch", "64"}};
@@ -255,7 +254,8 @@ TEST(Checkpointer, RefusesACheckpointWrittenWithAnotherConfiguration) {
   Checkpointer unchecked(directory);
   EXPECT_EQ(unchecked.load_latest(*model.net, model.optimizer)->step, 5);
   // A checkpoint written without a configuration cannot be checked against one.
-  const auto unrecorded = scratch("configuration-none");
+  const ScratchDirectory unrecorded_scratch("eiprop-checkpointer-configuration-none");
+  const auto& unrecorded = unrecorded_scratch.path();
   Checkpointer(unrecorded).save(3, *model.net, model.optimizer, 3);
   Checkpointer checking(unrecorded, CheckpointerOptions().configuration(written));
   expect_error([&] { checking.load_latest(*model.net, model.optimizer); },
@@ -263,7 +263,8 @@ TEST(Checkpointer, RefusesACheckpointWrittenWithAnotherConfiguration) {
 }
 
 TEST(Checkpointer, InterruptedSavesLeaveNoCheckpointAndTheirTemporariesAreRemoved) {
-  const auto directory = scratch("temporary");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-temporary");
+  const auto& directory = directory_scratch.path();
   const auto stale = directory + "/checkpoint-000000000007.ckpt.tmp";
   std::ofstream(stale) << "half a checkpoint";
   Checkpointer checkpoints(directory);
@@ -275,7 +276,8 @@ TEST(Checkpointer, InterruptedSavesLeaveNoCheckpointAndTheirTemporariesAreRemove
 const std::string kTrainer = EIPROP_CHECKPOINT_TRAINER;
 
 TEST(Checkpointer, ResumingInANewProcessReproducesTheUninterruptedRunBitwise) {
-  const auto directory = scratch("resume");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-resume");
+  const auto& directory = directory_scratch.path();
   const int64_t steps = 40;  // 3 epochs of 12 batches and a part
   ASSERT_EQ(run({kTrainer, "train", directory + "/straight", std::to_string(steps), "1000",
                  directory + "/straight.pt"}),
@@ -314,7 +316,8 @@ bool has_temporary(const std::string& directory) {
 }
 
 TEST(Checkpointer, SigkillDuringSavesNeverLeavesAWrongCheckpoint) {
-  const auto directory = scratch("sigkill");
+  const ScratchDirectory directory_scratch("eiprop-checkpointer-sigkill");
+  const auto& directory = directory_scratch.path();
   std::mt19937 random(1234);
   std::uniform_int_distribution<int> delay_ms(0, 400);
   int killed_mid_save = 0;

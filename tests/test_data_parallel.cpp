@@ -3,6 +3,7 @@
 // or stops answering makes the others fail with a clear error within the group's timeout.
 #include "data_parallel_problem.h"
 #include "reference.h"
+#include "scratch_directory.h"
 
 #include <eiprop/distributed/data_parallel.h>
 #include <eiprop/distributed/process_group.h>
@@ -25,7 +26,6 @@
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <torch/serialize.h>
@@ -51,17 +51,7 @@ double max_relative_error(const std::vector<at::Tensor>& actual, const std::vect
   return worst;
 }
 
-// A fresh directory under the system's temporary directory.
-std::string temporary_directory() {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base && *base ? base : "/tmp") + "/eiprop-data-parallel-XXXXXX";
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + pattern);
-  return pattern;
-}
-
-// The names in a directory, without "." and "..". (Not std::filesystem: PyPI's libtorch exports
-// its own copy of some std::filesystem symbols, which the dynamic linker may pick instead of
-// libstdc++'s.)
+// The names in a directory, without "." and ".." (not std::filesystem: see scratch_directory.h).
 std::vector<std::string> directory_entries(const std::string& directory) {
   std::vector<std::string> names;
   if (DIR* listing = ::opendir(directory.c_str())) {
@@ -72,20 +62,6 @@ std::vector<std::string> directory_entries(const std::string& directory) {
     ::closedir(listing);
   }
   return names;
-}
-
-// Removes a directory and everything under it.
-void remove_directory(const std::string& directory) {
-  for (const auto& name : directory_entries(directory)) {
-    const auto path = directory + "/" + name;
-    struct stat status {};
-    if (::lstat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode)) {
-      remove_directory(path);
-    } else {
-      ::unlink(path.c_str());
-    }
-  }
-  ::rmdir(directory.c_str());
 }
 
 std::string read_text(const std::string& path) {
@@ -187,7 +163,8 @@ double monotonic_seconds() {
 // (SIGTERM, which they pass on to their ranks).
 Job run_job(int world_size, std::vector<std::string> arguments, bool tcp = false,
             milliseconds deadline = milliseconds(120000), bool torchrun_per_rank = false) {
-  const auto directory = temporary_directory();
+  const ScratchDirectory scratch("eiprop-data-parallel");
+  const auto& directory = scratch.path();
   const auto parameters_file = directory + "/parameters.pt";
   arguments.insert(arguments.end(), {"--out", parameters_file});
   if (!tcp) arguments.insert(arguments.end(), {"--store-file", directory + "/store"});
@@ -248,7 +225,6 @@ Job run_job(int world_size, std::vector<std::string> arguments, bool tcp = false
     job.ranks.push_back(result);
   }
   if (::access(parameters_file.c_str(), R_OK) == 0) torch::load(job.parameters, parameters_file);
-  remove_directory(directory);
   return job;
 }
 
@@ -331,7 +307,8 @@ TEST(DataParallel, RendezvousThroughTCPStoreFromTheEnvironment) {
 }
 
 TEST(DataParallel, OneRankGroupInProcessEqualsPlainTraining) {
-  const auto directory = temporary_directory();
+  const ScratchDirectory scratch("eiprop-data-parallel");
+  const auto& directory = scratch.path();
   auto group = init_process_group(ProcessGroupOptions().store_file(directory + "/store"));
   auto module = make_problem_module();
   DataParallel parallel(module, group);
@@ -358,7 +335,6 @@ TEST(DataParallel, OneRankGroupInProcessEqualsPlainTraining) {
   }
   EXPECT_NEAR(parallel.step(rule, batch.input, batch.target),
               expected_rule.step(batch.input, batch.target), 1e-14);
-  remove_directory(directory);
 }
 
 // A rank that dies: the others must stop with DataParallel's error, soon after, by themselves:
@@ -429,7 +405,8 @@ TEST(DataParallel, UnresponsiveRankMakesTheOthersFailWithinTheTimeout) {
 }
 
 TEST(ProcessGroup, MissingRanksFailTheRendezvousWithinTheTimeout) {
-  const auto directory = temporary_directory();
+  const ScratchDirectory scratch("eiprop-data-parallel");
+  const auto& directory = scratch.path();
   for (bool tcp : {false, true}) {
     auto options = ProcessGroupOptions().world_size(2).timeout(milliseconds(1500));
     if (tcp) {
@@ -443,7 +420,6 @@ TEST(ProcessGroup, MissingRanksFailTheRendezvousWithinTheTimeout) {
                   tcp ? "TCPStore at 127.0.0.1:" : "FileStore", "within 1500 ms"});
     EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 15.0) << tcp;
   }
-  remove_directory(directory);
 }
 
 TEST(ProcessGroup, BadOptionsAreRefusedByName) {
@@ -475,14 +451,14 @@ TEST(ProcessGroup, BadOptionsAreRefusedByName) {
 }
 
 TEST(DataParallel, RefusesARuleOnAnotherModule) {
-  const auto directory = temporary_directory();
+  const ScratchDirectory scratch("eiprop-data-parallel");
+  const auto& directory = scratch.path();
   auto group = init_process_group(ProcessGroupOptions().store_file(directory + "/store"));
   DataParallel parallel(make_problem_module(), group);
   PlasticityRule other(make_problem_module(), 0.1);
   const auto batch = problem_batch(0, 4);
   expect_error([&] { parallel.step(other, batch.input, batch.target); },
                {"eiprop::DataParallel::step", "another module"});
-  remove_directory(directory);
 }
 
 TEST(PlasticityRule, ComputeUpdatesEqualsTheStepsChange) {
