@@ -4,7 +4,7 @@
 // passes its autograd kernel calls (ops/circuit_call.h).
 #include "ops/circuit_call.h"
 #include "ops/layered.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 
 #include <torch/library.h>
 

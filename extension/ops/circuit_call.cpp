@@ -1,7 +1,7 @@
 #include "ops/circuit_call.h"
 
 #include "ops/layered.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
 
 #include <algorithm>

@@ -21,7 +21,8 @@
 namespace eiprop {
 namespace ops {
 
-// A validated call of circuit or graph_circuit.
+// A validated call of circuit or graph_circuit (and of the learning-step ops, which take the same
+// circuit and solver arguments).
 struct CircuitCall {
   const char* op;
   GraphCircuit graph;

@@ -1,6 +1,6 @@
 // eiprop::credit_relaxation — credits of a layered circuit at the credit equilibrium.
 #include "ops/layered.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 
 #include <torch/library.h>
 

@@ -1,6 +1,6 @@
 // eiprop::ei_equilibrium — firing rates of a layered circuit at the E-I equilibrium.
 #include "ops/layered.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 
 #include <torch/library.h>
 

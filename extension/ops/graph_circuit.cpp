@@ -3,7 +3,7 @@
 // This file holds the schemas and kernels of the op (the kernel used below autograd: no_grad,
 // inference mode) and of the two passes its autograd kernel calls (ops/circuit_call.h).
 #include "ops/circuit_call.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 
 #include <torch/library.h>
 

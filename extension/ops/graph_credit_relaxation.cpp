@@ -1,7 +1,7 @@
 // eiprop::graph_credit_relaxation — credits of a circuit graph at the credit equilibrium; on a
 // recurrent circuit the solution of the adjoint equation (I - W^T D) c = e (docs/theory.md §3).
 #include "ops/graph.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>

@@ -1,7 +1,7 @@
 // eiprop::graph_equilibrium — firing rates of a circuit graph (recurrent or not) at the E-I
 // equilibrium.
 #include "ops/graph.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>

@@ -2,7 +2,7 @@
 // circuit graph (docs/theory.md §4): dW_k = lr/B delta_{post[k]}^T r_{pre[k]}, db_p = lr/B sum
 // delta_p.
 #include "ops/graph.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>

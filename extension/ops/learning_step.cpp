@@ -1,127 +1,62 @@
+// eiprop::learning_step — one step of the rule applied in place to a layered circuit
+// (docs/theory.md §2-4): the rates at the E-I equilibrium, the credits from the loss's output
+// imbalance (no input credit), and the Hebbian updates lr/B delta_l^T r_{l-1} added straight
+// into weights[l] and biases[l]. PlasticityRule runs the same body.
+#include "ops/circuit_call.h"
 #include "ops/learning_step.h"
-
-#include "kernels/synapses.h"
+#include "ops/output_loss.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
+
+#include <torch/library.h>
 
 namespace eiprop {
 namespace ops {
-
-std::vector<at::Tensor> populations_of(std::vector<at::Tensor> by_population) {
-  by_population.erase(by_population.begin());
-  return by_population;
+namespace {
+constexpr const char* kOp = "eiprop::learning_step";
 }
 
-solvers::FiringEquilibrium equilibrium(const char* op, const kernels::Circuit& circuit,
-                                       const at::Tensor& input,
-                                       const solvers::SolverOptions& options, bool strict) {
-  auto solved = solvers::relax_rates(circuit, input, options);
-  check_solved(op, "the firing rates", options, solved.stats, strict);
-  return solved;
+LearningStepResult apply_learning_step(const CircuitCall& call, const at::Tensor& input,
+                                       const at::Tensor& target, at::TensorList weights,
+                                       const OptionalTensorList& biases, double lr,
+                                       c10::string_view loss) {
+  check_finite(call.op, "lr", lr);
+  const OutputLoss output_loss(call.op, loss, target, input);
+  std::vector<c10::optional<at::Tensor>> bias_targets(call.graph.circuit.populations());
+  for (size_t p = 0; p < biases.size(); ++p) bias_targets[p] = biases.get(p);
+  const auto width = call.graph.widths[call.output];
+  auto step = learn(
+      call.op, call.graph.circuit, input, call.output,
+      [&](const at::Tensor& output) { return output_loss.imbalance(output); }, call.options, lr,
+      weights.vec(), bias_targets, /*accumulate=*/true,
+      [&] { output_loss.refuse_bad_target(width); });
+  return {std::move(step.output), step.rates.iterations, step.rates.residual,
+          step.credits.iterations, step.credits.residual};
 }
 
-solvers::CreditEquilibrium credit(const char* op, const char* what,
-                                  const kernels::Circuit& circuit,
-                                  const std::vector<at::Tensor>& drives,
-                                  const std::vector<at::Tensor>& rates, int64_t output,
-                                  const at::Tensor& output_error,
-                                  const solvers::SolverOptions& options, bool strict,
-                                  bool input_credit) {
-  auto solved =
-      solvers::relax_credits(circuit, drives, rates, output, output_error, options, input_credit);
-  check_solved(op, what, options, solved.stats, strict);
-  return solved;
-}
-
-void write_plasticity(const kernels::Circuit& circuit,
-                      const std::vector<at::Tensor>& balance_credits,
-                      const std::vector<at::Tensor>& rates, double scale,
-                      const std::vector<at::Tensor>& weight_targets,
-                      const std::vector<c10::optional<at::Tensor>>& bias_targets,
-                      bool accumulate) {
-  // Each update goes into its target inside one GEMM (beta = 0 ignores the old values).
-  for (size_t k = 0; k < circuit.projections().size(); ++k) {
-    if (!weight_targets[k].defined()) continue;
-    const auto& projection = circuit.projection(static_cast<int64_t>(k));
-    auto target = weight_targets[k];
-    target.addmm_(balance_credits[projection.post].t(), rates[projection.pre],
-                  /*beta=*/accumulate ? 1 : 0, /*alpha=*/scale);
-  }
-  for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    if (!bias_targets[p - 1].has_value() || !bias_targets[p - 1]->defined()) continue;
-    auto target = *bias_targets[p - 1];
-    if (accumulate) {
-      target.add_(balance_credits[p].sum(0), scale);
-    } else {
-      at::sum_out(target, balance_credits[p], {0}).mul_(scale);
-    }
-  }
-}
-
-Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
-                              const std::vector<at::Tensor>& balance_credits,
-                              const std::vector<at::Tensor>& rates, double scale,
-                              const std::vector<bool>& weight_wanted,
-                              const std::vector<bool>& bias_wanted) {
-  Plasticity updates;
-  for (size_t k = 0; k < pre.size(); ++k) {
-    const bool wanted = weight_wanted.empty() || weight_wanted[k];
-    updates.weight_updates.push_back(
-        wanted ? kernels::weight_plasticity(balance_credits[post[k]], rates[pre[k]], scale)
-               : at::Tensor());
-  }
-  for (size_t p = 1; p < balance_credits.size(); ++p) {
-    const bool wanted = bias_wanted.empty() || bias_wanted[p - 1];
-    updates.bias_updates.push_back(
-        wanted ? kernels::bias_plasticity(balance_credits[p], scale) : at::Tensor());
-  }
-  return updates;
-}
-
-solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
-                                          const kernels::Circuit& circuit, at::TensorList drives,
-                                          at::TensorList weights, int64_t output,
-                                          const at::Tensor& output_error,
-                                          const solvers::SolverOptions& options, bool strict,
-                                          bool input_credit) {
-  // A NaN drive can hide from the credits (relu's gate reads NaN as active).
-  FiniteCheck(op)
-      .add("drives", drives, naming.population, kNonFiniteInput, naming.population_offset)
-      .add("weights", weights, naming.projection, kNonFiniteInput)
-      .run();
-  std::vector<at::Tensor> population_drives{at::Tensor()};
-  population_drives.insert(population_drives.end(), drives.begin(), drives.end());
-  return credit(op, "the credits", circuit, population_drives, /*rates=*/{}, output,
-                output_error, options, strict, input_credit);
-}
-
-Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Tensor& input,
-                              at::TensorList rates, at::TensorList drives, at::TensorList credits,
-                              at::IntArrayRef pre, at::IntArrayRef post,
-                              const std::vector<kernels::Activation>& activations, double lr) {
-  const double scale = lr / static_cast<double>(input.size(0));
-  check_update_scale(op, scale, input.scalar_type());
-  std::vector<at::Tensor> balance_credits{at::Tensor()};
-  std::vector<at::Tensor> population_rates{input};
-  for (size_t p = 1; p <= activations.size(); ++p) {
-    balance_credits.push_back(kernels::balance_credit(activations[p - 1], drives[p - 1],
-                                                      rates[p - 1], credits[p - 1]));
-    population_rates.push_back(rates[p - 1]);
-  }
-  auto updates = plasticity_updates(pre, post, balance_credits, population_rates, scale);
-  // Every input, also the entries the rule does not read (the output population's rates, an
-  // identity population's drives), then the updates.
-  const auto overflow = overflowing_updates(lr, input.scalar_type());
-  const auto offset = naming.population_offset;
-  FiniteCheck(op)
-      .add("input", input, kNonFiniteInput)
-      .add("rates", rates, naming.population, kNonFiniteInput, offset)
-      .add("drives", drives, naming.population, kNonFiniteInput, offset)
-      .add("credits", credits, naming.population, kNonFiniteInput, offset)
-      .add("weight_updates", updates.weight_updates, naming.projection, overflow)
-      .add("bias_updates", updates.bias_updates, naming.population, overflow, offset)
-      .run();
-  return updates;
+LearningStepResult learning_step(const at::Tensor& input, const at::Tensor& target,
+                                 at::TensorList weights, const OptionalTensorList& biases,
+                                 std::vector<std::string> activations, double lr,
+                                 c10::string_view loss, c10::string_view method,
+                                 int64_t max_iters, double tol, double dt) {
+  check_matrix(kOp, "input", input, at::Tensor());
+  const auto call =
+      parse_circuit(kOp, input, weights, biases, activations, method, max_iters, tol, dt);
+  return apply_learning_step(call, input, target, weights, biases, lr, loss);
 }
 
 }  // namespace ops
 }  // namespace eiprop
+
+TORCH_LIBRARY_FRAGMENT(eiprop, m) {
+  m.def(
+      "learning_step(Tensor input, Tensor target, Tensor(a!)[] weights, Tensor(b!)?[] biases, "
+      "str[] activations, float lr, str loss, str method=\"sweep\", int max_iters=0, "
+      "float tol=0.0, float dt=1.0) "
+      "-> (Tensor output, int rate_iterations, float rate_residual, int credit_iterations, "
+      "float credit_residual)");
+}
+
+TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {
+  m.impl("learning_step", TORCH_FN(eiprop::ops::learning_step));
+}

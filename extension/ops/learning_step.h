@@ -1,96 +1,17 @@
-// The three timescales of one learning step (docs/theory.md §2-4), written once for every
-// caller: the relaxation and plasticity operators (layered and graph), the autograd bridge and
-// PlasticityRule. Each takes a circuit validated at an operator boundary (ops/graph.h,
-// ops/layered.h) and resolved solver options; population lists are indexed 0..P.
+// The learning-step operators' shared body (ops/learning_step.cpp, ops/graph_learning_step.cpp):
+// after each op has parsed its circuit in its own words, the loss, then the step in place.
 #pragma once
 
-#include "kernels/circuit.h"
-#include "solvers/credit.h"
-#include "solvers/firing.h"
-#include "solvers/options.h"
-
-#include <ATen/ATen.h>
-#include <c10/util/Optional.h>
-
-#include <vector>
+#include "ops/circuit_call.h"
+#include "ops/signatures.h"
 
 namespace eiprop {
 namespace ops {
 
-// How an op's messages name the parts of its circuit. The layered ops speak of layers (list
-// entry i is layer i: population i+1, projection i); the graph ops of populations (entry i is
-// population i+1) and projections.
-struct Naming {
-  const char* population;
-  int64_t population_offset;
-  const char* projection;
-};
-constexpr Naming kLayerNaming{"layer", 0, "layer"};
-constexpr Naming kGraphNaming{"population", 1, "projection"};
-
-// A list indexed by population 0..P as the operators return it: populations 1..P.
-std::vector<at::Tensor> populations_of(std::vector<at::Tensor> by_population);
-
-// Fast timescale: the rates at the E-I equilibrium. Raises on non-finite rates and, when
-// strict, on a solve that diverged or ran out of iterations (stats.converged reports it
-// otherwise).
-solvers::FiringEquilibrium equilibrium(const char* op, const kernels::Circuit& circuit,
-                                       const at::Tensor& input,
-                                       const solvers::SolverOptions& options, bool strict = true);
-
-// Middle timescale: the credits from e = output_error at population `output`; the same checks.
-// `rates` may be empty (they are recomputed from the drives where an activation needs them);
-// the input credit is computed only when asked for.
-solvers::CreditEquilibrium credit(const char* op, const char* what,
-                                  const kernels::Circuit& circuit,
-                                  const std::vector<at::Tensor>& drives,
-                                  const std::vector<at::Tensor>& rates, int64_t output,
-                                  const at::Tensor& output_error,
-                                  const solvers::SolverOptions& options, bool strict,
-                                  bool input_credit);
-
-// Slow timescale: the Hebbian updates scale * delta_{post[k]}^T r_{pre[k]} of projection k and
-// scale * sum_batch delta_p of population p, written into the given targets: added to them
-// (accumulate: the targets are the parameters) or replacing their values. A projection or
-// population without a target (undefined / nullopt) is skipped.
-void write_plasticity(const kernels::Circuit& circuit,
-                      const std::vector<at::Tensor>& balance_credits,
-                      const std::vector<at::Tensor>& rates, double scale,
-                      const std::vector<at::Tensor>& weight_targets,
-                      const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate);
-
-struct Plasticity {
-  std::vector<at::Tensor> weight_updates;  // per projection k
-  std::vector<at::Tensor> bias_updates;    // per population 1..P, at entry p-1
-};
-
-// The same updates as fresh tensors, for the projections with weight_wanted[k] and the
-// populations with bias_wanted[p-1] (undefined elsewhere); empty masks ask for all.
-Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
-                              const std::vector<at::Tensor>& balance_credits,
-                              const std::vector<at::Tensor>& rates, double scale,
-                              const std::vector<bool>& weight_wanted = {},
-                              const std::vector<bool>& bias_wanted = {});
-
-// The bodies of the credit relaxation and plasticity operators, layered and graph, after each
-// op has validated its arguments in its own words; `naming` words the non-finite refusals.
-
-// Refuses non-finite drives (populations 1..P) and weights, then relaxes the credits (the input
-// credit only when asked for).
-solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
-                                          const kernels::Circuit& circuit, at::TensorList drives,
-                                          at::TensorList weights, int64_t output,
-                                          const at::Tensor& output_error,
-                                          const solvers::SolverOptions& options, bool strict,
-                                          bool input_credit);
-
-// Balance credits from (drives, rates, credits) of populations 1..P, then the updates with
-// scale lr/B; refuses a non-finite input (also entries the rule does not read) and updates that
-// overflow.
-Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Tensor& input,
-                              at::TensorList rates, at::TensorList drives, at::TensorList credits,
-                              at::IntArrayRef pre, at::IntArrayRef post,
-                              const std::vector<kernels::Activation>& activations, double lr);
+LearningStepResult apply_learning_step(const CircuitCall& call, const at::Tensor& input,
+                                       const at::Tensor& target, at::TensorList weights,
+                                       const OptionalTensorList& biases, double lr,
+                                       c10::string_view loss);
 
 }  // namespace ops
 }  // namespace eiprop

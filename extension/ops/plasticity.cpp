@@ -1,7 +1,7 @@
 // eiprop::plasticity — the Hebbian weight and bias updates of a layered circuit (docs/theory.md
 // §4).
 #include "ops/layered.h"
-#include "ops/learning_step.h"
+#include "ops/timescales.h"
 #include "ops/validate.h"
 
 #include <torch/library.h>

@@ -99,6 +99,22 @@ at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weight
                                   int64_t output, c10::string_view method, int64_t max_iters,
                                   double tol, double dt);
 
+// The learning-step operators (ops/learning_step.cpp, ops/graph_learning_step.cpp): the weights
+// and biases are updated in place; (output rates, rate iterations, rate residual, credit
+// iterations, credit residual) come back.
+using LearningStepResult = std::tuple<at::Tensor, int64_t, double, int64_t, double>;
+LearningStepResult learning_step(const at::Tensor& input, const at::Tensor& target,
+                                 at::TensorList weights, const OptionalTensorList& biases,
+                                 std::vector<std::string> activations, double lr,
+                                 c10::string_view loss, c10::string_view method,
+                                 int64_t max_iters, double tol, double dt);
+LearningStepResult graph_learning_step(const at::Tensor& input, const at::Tensor& target,
+                                       at::TensorList weights, const OptionalTensorList& biases,
+                                       at::IntArrayRef pre, at::IntArrayRef post,
+                                       std::vector<std::string> activations, int64_t output,
+                                       double lr, c10::string_view loss, c10::string_view method,
+                                       int64_t max_iters, double tol, double dt);
+
 // eiprop::build_facts (ops/build_facts.cpp).
 std::vector<int64_t> build_facts();
 

@@ -42,8 +42,6 @@ CreditEquilibrium wavefront(const CreditProblem& problem, CreditEquilibrium stat
     }
   }
   state.stats.iterations = method == Method::sweep ? 1 : static_cast<int64_t>(waves.size());
-  state.stats.nonfinite_population =
-      first_nonfinite_population(state.credits, /*first=*/1, /*from_output=*/true);
   return state;
 }
 
@@ -78,6 +76,10 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
   state.balance_credits.resize(circuit.populations() + 1);
   if (circuit.acyclic() && options.method != Method::euler) {
     state = wavefront(problem, std::move(state), options.method);
+    if (options.scan_nonfinite) {
+      state.stats.nonfinite_population =
+          first_nonfinite_population(state.credits, /*first=*/1, /*from_output=*/true);
+    }
   } else {
     state = relax(problem, std::move(state), options);
   }

@@ -23,8 +23,6 @@ FiringEquilibrium wavefront(const Circuit& circuit, FiringEquilibrium state, Met
   }
   state.stats.iterations =
       method == Method::sweep ? 1 : static_cast<int64_t>(circuit.firing_waves().size());
-  // From population 0: a non-finite input can hide behind saturating rates (tanh(inf) = 1).
-  state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
   return state;
 }
 
@@ -44,9 +42,6 @@ FiringEquilibrium relax(const Circuit& circuit, FiringEquilibrium state,
     }
   };
   state.stats = relax_to_fixed_point(firing, state.rates, options, structure_of(circuit));
-  if (state.stats.nonfinite_population < 0) {
-    state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
-  }
   return state;
 }
 
@@ -59,8 +54,13 @@ FiringEquilibrium relax_rates(const Circuit& circuit, const at::Tensor& input,
   state.drives.resize(circuit.populations() + 1);
   state.rates[0] = input;
   const bool exact_schedule = circuit.acyclic() && options.method != Method::euler;
-  if (exact_schedule) return wavefront(circuit, std::move(state), options.method);
-  return relax(circuit, std::move(state), options);
+  state = exact_schedule ? wavefront(circuit, std::move(state), options.method)
+                         : relax(circuit, std::move(state), options);
+  // From population 0: a non-finite input can hide behind saturating rates (tanh(inf) = 1).
+  if (options.scan_nonfinite && state.stats.nonfinite_population < 0) {
+    state.stats.nonfinite_population = first_nonfinite_population(state.rates, /*first=*/0);
+  }
+  return state;
 }
 
 }  // namespace solvers

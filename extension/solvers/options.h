@@ -26,6 +26,11 @@ struct SolverOptions {
   int64_t max_iters = 0;  // 0: the method's default (kDefaultMaxIters)
   double tol = 0.0;       // 0: the default for the dtype (kDefaultTol*)
   double dt = 1.0;        // euler step / anderson mixing, in units of the time constant, in (0, 1]
+  // Whether an exact schedule scans its result for NaN/Inf (one device synchronisation) and
+  // reports it in SolverStats::nonfinite_population. A caller that scans the whole learning step
+  // at once (ops/timescales.h: learn) turns it off. Iterative solves see non-finite states in
+  // their residual either way.
+  bool scan_nonfinite = true;
 };
 
 constexpr int64_t kDefaultMaxIters = 10000;

@@ -27,16 +27,22 @@ Residual measure_residual(const std::vector<at::Tensor>& targets,
   return {values[0], values[1]};
 }
 
+bool all_finite(const std::vector<at::Tensor>& tensors) {
+  // One pass per tensor and no temporaries.
+  std::vector<at::Tensor> sums;
+  for (const auto& tensor : tensors) {
+    if (tensor.defined()) sums.push_back(tensor.sum().to(at::kDouble));
+  }
+  return sums.empty() || std::isfinite(at::stack(sums).sum().item<double>());
+}
+
 int64_t first_nonfinite_population(const std::vector<at::Tensor>& tensors, int64_t first,
                                    bool from_output) {
   const auto last = static_cast<int64_t>(tensors.size()) - 1;
-  // Fast path, one pass per tensor and no temporaries: a sum is finite only if every entry is.
-  // A non-finite sum (a NaN or Inf, or a float32 overflow) falls through to the exact search.
-  std::vector<at::Tensor> sums;
-  for (int64_t p = from_output ? 1 : first; p <= last; ++p) {
-    if (tensors[p].defined()) sums.push_back(tensors[p].sum().to(at::kDouble));
-  }
-  if (sums.empty() || std::isfinite(at::stack(sums).sum().item<double>())) return -1;
+  // Fast path; a non-finite sum (a NaN or Inf, or a float32 overflow) falls through to the exact
+  // search.
+  const std::vector<at::Tensor> searched(tensors.begin() + (from_output ? 1 : first), tensors.end());
+  if (all_finite(searched)) return -1;
 
   std::vector<int64_t> populations;
   std::vector<at::Tensor> finite;

@@ -22,6 +22,11 @@ struct Residual {
 Residual measure_residual(const std::vector<at::Tensor>& targets,
                           const std::vector<at::Tensor>& states);
 
+// Whether every entry of every defined tensor is finite, with one device synchronisation (a sum
+// is finite only if every entry is; a float32 sum that overflows reads as non-finite, so a false
+// answer is confirmed by first_nonfinite_population).
+bool all_finite(const std::vector<at::Tensor>& tensors);
+
 // A population whose tensor holds a NaN or an infinity, or -1 (undefined entries are skipped),
 // with one device synchronisation. Searched from population `first` upwards (rates: from the
 // input, 0, in the direction firing flows), or, when `from_output` is true, from P downwards to 1
