@@ -30,6 +30,17 @@ TEST(Dispatcher, SchemasAreThePublicContract) {
   EXPECT_EQ(schema_of("eiprop::plasticity"),
             "eiprop::plasticity(Tensor input, Tensor[] rates, Tensor[] drives, Tensor[] credits, "
             "str[] activations, float lr) -> (Tensor[] weight_updates, Tensor[] bias_updates)");
+  EXPECT_EQ(schema_of("eiprop::learning_step"),
+            "eiprop::learning_step(Tensor input, Tensor target, Tensor(a!)[] weights, "
+            "Tensor?(b!)[] biases, str[] activations, float lr, str loss, str method=\"sweep\", "
+            "int max_iters=0, float tol=0., float dt=1.) -> (Tensor output, int rate_iterations, "
+            "float rate_residual, int credit_iterations, float credit_residual)");
+  EXPECT_EQ(schema_of("eiprop::graph_learning_step"),
+            "eiprop::graph_learning_step(Tensor input, Tensor target, Tensor(a!)[] weights, "
+            "Tensor?(b!)[] biases, int[] pre, int[] post, str[] activations, int output, "
+            "float lr, str loss, str method=\"jacobi\", int max_iters=0, float tol=0., "
+            "float dt=1.) -> (Tensor output, int rate_iterations, float rate_residual, "
+            "int credit_iterations, float credit_residual)");
   EXPECT_EQ(schema_of("eiprop::ei_currents"),
             "eiprop::ei_currents(Tensor presynaptic_rates, Tensor weight) -> "
             "(Tensor excitatory, Tensor inhibitory)");

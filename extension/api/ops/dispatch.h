@@ -2,6 +2,9 @@
 // TorchScript and torch.ops.eiprop do.
 #pragma once
 
+#include "eiprop/ops/relaxation.h"
+#include "ops/signatures.h"
+
 #include <ATen/core/dispatch/Dispatcher.h>
 
 namespace eiprop {
@@ -11,6 +14,12 @@ namespace api {
 template <typename Signature>
 c10::TypedOperatorHandle<Signature> find_op(const char* name) {
   return c10::Dispatcher::singleton().findSchemaOrThrow(name, "").typed<Signature>();
+}
+
+// The learning-step ops' tuple as the typed result.
+inline LearningStep learning_step_result(ops::LearningStepResult result) {
+  return {std::move(std::get<0>(result)), std::get<1>(result), std::get<2>(result),
+          std::get<3>(result), std::get<4>(result)};
 }
 
 }  // namespace api

@@ -41,6 +41,20 @@ Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>&
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
 }
 
+LearningStep graph_learning_step(const at::Tensor& input, const at::Tensor& target,
+                                 const std::vector<at::Tensor>& weights,
+                                 const std::vector<c10::optional<at::Tensor>>& biases,
+                                 const Graph& graph, double lr, const std::string& loss,
+                                 const RelaxationOptions& options) {
+  api::require_strict("eiprop::graph_learning_step", options);
+  static const auto op =
+      find_op<decltype(ops::graph_learning_step)>("eiprop::graph_learning_step");
+  auto result = op.call(input, target, weights, ops::optional_tensor_list(biases), graph.pre,
+                        graph.post, graph.activations, graph.output, lr, loss, options.method(),
+                        options.max_iters(), options.tol(), options.dt());
+  return api::learning_step_result(std::move(result));
+}
+
 at::Tensor graph_circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                          const std::vector<c10::optional<at::Tensor>>& biases, const Graph& graph,
                          const RelaxationOptions& options) {

@@ -48,6 +48,19 @@ Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates
   return {std::move(std::get<0>(result)), std::move(std::get<1>(result))};
 }
 
+LearningStep learning_step(const at::Tensor& input, const at::Tensor& target,
+                           const std::vector<at::Tensor>& weights,
+                           const std::vector<c10::optional<at::Tensor>>& biases,
+                           const std::vector<std::string>& activations, double lr,
+                           const std::string& loss, const RelaxationOptions& options) {
+  api::require_strict("eiprop::learning_step", options);
+  static const auto op = find_op<decltype(ops::learning_step)>("eiprop::learning_step");
+  auto result = op.call(input, target, weights, ops::optional_tensor_list(biases), activations,
+                        lr, loss, options.method(), options.max_iters(), options.tol(),
+                        options.dt());
+  return api::learning_step_result(std::move(result));
+}
+
 at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,
                    const std::vector<c10::optional<at::Tensor>>& biases,
                    const std::vector<std::string>& activations,

@@ -62,6 +62,14 @@ Updates graph_plasticity(const at::Tensor& input, const std::vector<at::Tensor>&
                          const std::vector<at::Tensor>& drives,
                          const std::vector<at::Tensor>& credits, const Graph& graph, double lr);
 
+// eiprop::graph_learning_step: learning_step on a circuit graph, the loss read at population
+// graph.output.
+LearningStep graph_learning_step(const at::Tensor& input, const at::Tensor& target,
+                                 const std::vector<at::Tensor>& weights,
+                                 const std::vector<c10::optional<at::Tensor>>& biases,
+                                 const Graph& graph, double lr, const std::string& loss,
+                                 const RelaxationOptions& options = graph_relaxation());
+
 // eiprop::graph_circuit: population graph.output's equilibrium rates, differentiable; its
 // backward is credit relaxation (the exact implicit gradient on a recurrent circuit).
 at::Tensor graph_circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,

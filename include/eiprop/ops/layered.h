@@ -37,6 +37,15 @@ Updates plasticity(const at::Tensor& input, const std::vector<at::Tensor>& rates
                    const std::vector<at::Tensor>& drives, const std::vector<at::Tensor>& credits,
                    const std::vector<std::string>& activations, double lr);
 
+// eiprop::learning_step: one step of the rule on the loss ("squared_error" or "cross_entropy",
+// see the README) with the updates added into `weights` and `biases` in place (no input credit,
+// no update tensors). The solves are strict: strict(false) is refused.
+LearningStep learning_step(const at::Tensor& input, const at::Tensor& target,
+                           const std::vector<at::Tensor>& weights,
+                           const std::vector<c10::optional<at::Tensor>>& biases,
+                           const std::vector<std::string>& activations, double lr,
+                           const std::string& loss, const RelaxationOptions& options = {});
+
 // eiprop::circuit: the output population's equilibrium rates, differentiable. Its backward is
 // credit relaxation with output_error = -grad_output (not autograd through the relaxation).
 at::Tensor circuit(const at::Tensor& input, const std::vector<at::Tensor>& weights,

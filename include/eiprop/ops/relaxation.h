@@ -47,6 +47,16 @@ struct Credits {
   bool converged = true;
 };
 
+// What a learning step (learning_step, graph_learning_step) returns; the weights and biases it
+// was given have been updated in place.
+struct LearningStep {
+  at::Tensor output;  // the output population's rates before the update, [B, N_output]
+  int64_t rate_iterations = 0;
+  double rate_residual = 0.0;
+  int64_t credit_iterations = 0;
+  double credit_residual = 0.0;
+};
+
 struct Updates {
   std::vector<at::Tensor> weight_updates;  // lr/B * delta_l^T pre_l, [N_{l+1}, N_l]
   std::vector<at::Tensor> bias_updates;    // lr/B * sum_batch delta_l, [N_{l+1}]
