@@ -122,7 +122,7 @@ TRACEABLE = {
 }
 # Each returns solver statistics besides tensors.
 DATA_DEPENDENT = ["ei_equilibrium", "credit_relaxation", "graph_equilibrium",
-                  "graph_credit_relaxation"]
+                  "graph_credit_relaxation", "learning_step", "graph_learning_step"]
 
 
 def _data_dependent(name: str):

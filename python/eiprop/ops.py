@@ -7,7 +7,7 @@ populations 1..P. Weights have ``torch.nn.Linear``'s layout ``[N_post, N_pre]``.
 
 ``circuit``, ``graph_circuit``, ``plasticity``, ``graph_plasticity`` and ``ei_currents`` return
 tensors only and trace into ``torch.compile`` / ``torch.export`` graphs. The relaxations also
-return solver statistics, values known only after the solve: their fake kernels say so
+(and the learning steps) return solver statistics, values known only after the solve: their fake kernels say so
 (DataDependentOutputException), so under ``torch.compile`` they run eagerly (a graph break),
 and ``fullgraph=True`` or ``torch.export`` refuses them naming the op.
 """
@@ -30,6 +30,14 @@ class Credits(NamedTuple):
     iterations: int
     residual: float
     converged: bool = True
+
+
+class LearningStep(NamedTuple):
+    output: Tensor  # the output population's rates before the update
+    rate_iterations: int
+    rate_residual: float
+    credit_iterations: int
+    credit_residual: float
 
 
 class Updates(NamedTuple):
@@ -123,6 +131,35 @@ def graph_circuit(input: Tensor, weights: Sequence[Tensor], biases: Sequence[Opt
                                           max_iters, tol, dt)
 
 
+def learning_step(input: Tensor, target: Tensor, weights: Sequence[Tensor],
+                  biases: Sequence[Optional[Tensor]], activations: Sequence[str], lr: float,
+                  loss: str, method: str = "sweep", max_iters: int = 0, tol: float = 0.0,
+                  dt: float = 1.0) -> LearningStep:
+    """One step of the rule on a layered circuit, applied in place: ``weights`` and ``biases``
+    (nn.Linear layout; Parameters are fine, the step runs under ``torch.no_grad()`` as an
+    optimizer's does) get ``-lr`` times the gradient of the loss, with no input credit and no
+    update tensors. ``loss``: ``"squared_error"`` (1/(2B) sum ||target - r||^2) or
+    ``"cross_entropy"`` (``torch.nn.functional.cross_entropy`` of the output rates as logits;
+    target: class indices or probabilities)."""
+    with torch.no_grad():
+        return LearningStep(*torch.ops.eiprop.learning_step(
+            input, target, list(weights), list(biases), list(activations), lr, loss, method,
+            max_iters, tol, dt))
+
+
+def graph_learning_step(input: Tensor, target: Tensor, weights: Sequence[Tensor],
+                        biases: Sequence[Optional[Tensor]], pre: Sequence[int],
+                        post: Sequence[int], activations: Sequence[str], output: int, lr: float,
+                        loss: str, method: str = "jacobi", max_iters: int = 0, tol: float = 0.0,
+                        dt: float = 1.0) -> LearningStep:
+    """:func:`learning_step` on a circuit graph (recurrent or not), the loss read at population
+    ``output``."""
+    with torch.no_grad():
+        return LearningStep(*torch.ops.eiprop.graph_learning_step(
+            input, target, list(weights), list(biases), list(pre), list(post),
+            list(activations), output, lr, loss, method, max_iters, tol, dt))
+
+
 def ei_currents(presynaptic_rates: Tensor, weight: Tensor):
     """The excitatory and inhibitory currents one projection delivers, ``[B, N_post]`` each."""
     return torch.ops.eiprop.ei_currents(presynaptic_rates, weight)
@@ -138,6 +175,8 @@ WRAPPERS = {
     "graph_plasticity": graph_plasticity,
     "graph_circuit": graph_circuit,
     "ei_currents": ei_currents,
+    "learning_step": learning_step,
+    "graph_learning_step": graph_learning_step,
 }
 
 for _name, _wrapper in WRAPPERS.items():

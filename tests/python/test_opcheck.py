@@ -108,11 +108,19 @@ def run(dtype, requires_grad):
                                   0.0, 1.0, True),
             "graph_credit_relaxation": (error, 3, gdrives, graph, PRE, POST, ACTIVATIONS,
                                         "jacobi", 0, 0.0, 1.0, True),
+            # In place on copies (their schemas declare the mutation: test_schema checks that
+            # nothing else is written).
+            "learning_step": (x, torch.tensor([0, 1, 1, 0, 1]), copied(chain),
+                              copied(chain_biases), ACTIVATIONS, 0.1, "cross_entropy", "sweep",
+                              0, 0.0, 1.0),
+            "graph_learning_step": (x, error.detach(), copied(graph), copied(graph_biases), PRE,
+                                    POST, ACTIVATIONS, 3, 0.1, "squared_error", "jacobi", 0,
+                                    0.0, 1.0),
         }
         for name, args in data_dependent.items():
             op = getattr(E, name).default
             check(op, args, scalar_checks)
-            if "credit" in name:  # and without the input credit (the trailing argument)
+            if "credit_relaxation" in name:  # and without the input credit (the trailing argument)
                 check(op, args + (False,), scalar_checks)
             with FakeTensorMode() as mode:
                 fake = [fake_of(mode, a) for a in args]
@@ -123,6 +131,11 @@ def run(dtype, requires_grad):
                 else:
                     raise AssertionError(f"{name}: the fake kernel traced its statistics")
     check(E.build_facts.default, (), ("test_schema",))
+
+
+def copied(values):
+    return [v if v is None else v.detach().clone().requires_grad_(v.requires_grad)
+            for v in values]
 
 
 def fake_of(mode, value):
