@@ -19,14 +19,15 @@ constexpr double kLr = 0.3;
 
 std::vector<at::Tensor> copies(const std::vector<at::Tensor>& tensors) {
   std::vector<at::Tensor> copied;
-  for (const auto& tensor : tensors) copied.push_back(tensor.clone());
+  for (const auto& tensor : tensors) copied.push_back(tensor.detach().clone());
   return copied;
 }
 
 std::vector<c10::optional<at::Tensor>> copies(const std::vector<c10::optional<at::Tensor>>& tensors) {
   std::vector<c10::optional<at::Tensor>> copied;
   for (const auto& tensor : tensors) {
-    copied.push_back(tensor.has_value() ? c10::optional<at::Tensor>(tensor->clone()) : c10::nullopt);
+    copied.push_back(tensor.has_value() ? c10::optional<at::Tensor>(tensor->detach().clone())
+                                         : c10::nullopt);
   }
   return copied;
 }

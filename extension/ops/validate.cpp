@@ -105,7 +105,7 @@ FiniteCheck& FiniteCheck::add(const char* name, const at::Tensor& tensor,
                               const std::string& problem) {
   names_.emplace_back(name);
   problems_.push_back(problem);
-  flags_.push_back(at::isfinite(tensor).all());
+  tensors_.push_back(tensor);
   return *this;
 }
 
@@ -114,17 +114,23 @@ FiniteCheck& FiniteCheck::add(const char* list, at::TensorList tensors, const ch
   for (size_t i = 0; i < tensors.size(); ++i) {
     names_.push_back(c10::str(list, "[", i, "] (", entry, " ", i + entry_offset, ")"));
     problems_.push_back(problem);
-    flags_.push_back(at::isfinite(tensors[i]).all());
+    tensors_.push_back(tensors[i]);
   }
   return *this;
 }
 
 void FiniteCheck::run() const {
-  if (flags_.empty()) return;
-  const auto flags = at::stack(flags_).cpu();
-  const bool* flag = flags.data_ptr<bool>();
-  for (size_t i = 0; i < flags_.size(); ++i) {
-    TORCH_CHECK(flag[i], op_, ": ", names_[i], " ", problems_[i]);
+  if (tensors_.empty()) return;
+  // One read per tensor: a sum is finite only if every entry is. A non-finite sum (or a float32
+  // sum that overflowed) is confirmed entry by entry, in the order added.
+  std::vector<at::Tensor> sums;
+  for (const auto& tensor : tensors_) sums.push_back(tensor.sum().to(at::kDouble));
+  const auto fetched = at::stack(sums).cpu();
+  const double* sum = fetched.data_ptr<double>();
+  for (size_t i = 0; i < tensors_.size(); ++i) {
+    if (std::isfinite(sum[i])) continue;
+    TORCH_CHECK(at::isfinite(tensors_[i]).all().item<bool>(), op_, ": ", names_[i], " ",
+                problems_[i]);
   }
 }
 

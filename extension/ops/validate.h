@@ -38,8 +38,9 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
                                             int64_t max_iters, double tol, double dt,
                                             c10::ScalarType dtype);
 
-// Checks an op's tensors for NaN and Inf with one device synchronisation for all of them, then
-// raises for the first one (in the order added) that holds any:
+// Checks an op's tensors for NaN and Inf with one device synchronisation for all of them (a
+// second, only when one may hold any), then raises for the first one (in the order added) that
+// does:
 //   "<op>: <list>[i] (<entry> i + entry_offset) <problem>"   ("<op>: <name> <problem>" for one).
 // Inputs go first, so a result is blamed only when every input is finite.
 class FiniteCheck {
@@ -54,7 +55,7 @@ class FiniteCheck {
   const char* op_;
   std::vector<std::string> names_;
   std::vector<std::string> problems_;
-  std::vector<at::Tensor> flags_;  // isfinite(tensor).all(), on the tensor's device
+  std::vector<at::Tensor> tensors_;
 };
 
 // What FiniteCheck says of an input, and of an update list computed from finite inputs.
