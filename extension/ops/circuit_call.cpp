@@ -63,8 +63,10 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
               1 + projections + populations,
               ": one for the input, one per projection, one per population");
-  const auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
-                                                  max_iters, tol, dt, input.scalar_type());
+  auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
+                                            max_iters, tol, dt, input.scalar_type());
+  // The drives are the forward's equilibrium, whose stability the forward judged.
+  options.probe_stability = false;
   // Saved states from the forward are finite (it refuses what is not); states passed by hand may
   // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active).
   FiniteCheck(backward_op)

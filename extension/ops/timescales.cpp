@@ -75,6 +75,7 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   check_matrix(op, "the output imbalance", imbalance, input);
   check_shape(op, "the output imbalance", imbalance, rates.rates[output].sizes(),
               "the output rates' shape");
+  options.probe_stability = false;  // the rates' solve has judged this equilibrium
   auto credits = solvers::relax_credits(circuit, rates.drives, rates.rates, output, imbalance,
                                         options, /*input_credit=*/false);
   check_solved(op, "the credits", options, credits.stats, /*strict=*/true);

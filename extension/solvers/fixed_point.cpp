@@ -12,45 +12,54 @@ namespace {
 
 // Anderson acceleration (type II, Walker & Ni 2011) per batch row: with the last n iterates X_i
 // and their residuals G_i = T(X_i) - X_i, choose alpha (sum 1) minimising |sum alpha_i G_i| and
-// move to sum alpha_i (X_i + beta G_i).
+// move to sum alpha_i (X_i + beta G_i). Each step adds one row to the Gram matrix of the
+// residuals (n dot products per sample, accumulated in float64) instead of rebuilding it, and
+// keeps X_i + beta G_i rather than X_i, so the move is one batched product.
 class Anderson {
  public:
   Anderson(const std::vector<at::Tensor>& state, double beta) : beta_(beta) {
     for (size_t p = 1; p < state.size(); ++p) widths_.push_back(state[p].size(1));
     const int64_t batch = state[1].size(0);
     const int64_t width = std::accumulate(widths_.begin(), widths_.end(), int64_t{0});
-    iterates_ = at::zeros({batch, kAndersonMemory, width}, state[1].options());
-    residuals_ = at::zeros_like(iterates_);
+    mixed_ = at::zeros({batch, kAndersonMemory, width}, state[1].options());
+    residuals_ = at::zeros_like(mixed_);
+    gram_ = at::zeros({batch, kAndersonMemory, kAndersonMemory},
+                      state[1].options().dtype(at::kDouble));
     // Regularisation of the normal equations relative to the residuals' scale: larger in
     // float32, whose residuals near convergence are rounding noise.
     regularisation_ = state[1].scalar_type() == at::kDouble ? 1e-10 : 1e-5;
   }
 
   void step(std::vector<at::Tensor>& state, const std::vector<at::Tensor>& targets) {
-    const auto x = flatten(state);
-    const auto g = flatten(targets) - x;
+    // The state is the previous step's combination (its populations are views of it) unless
+    // this is the first step.
+    const auto x = count_ == 0 ? flatten(state) : next_;
+    const auto g = flatten(targets).sub_(x);
     const int64_t slot = count_ % kAndersonMemory;
-    iterates_.select(1, slot).copy_(x);
-    residuals_.select(1, slot).copy_(g);
     ++count_;
     const int64_t n = std::min(count_, kAndersonMemory);
-    at::Tensor next;
+    residuals_.select(1, slot).copy_(g);
+    auto mixed = mixed_.select(1, slot);
+    at::add_out(mixed, x, g, beta_);
     if (n == 1) {
-      next = x + beta_ * g;
+      next_ = mixed_.select(1, slot).clone();
     } else {
-      const auto iterates = iterates_.narrow(1, 0, n);
+      // The new row (and column) of the Gram matrix: <G_i, g> for i < n.
       const auto residuals = residuals_.narrow(1, 0, n);
+      const auto row = at::matmul(residuals, g.unsqueeze(2)).squeeze(2).to(at::kDouble);
+      gram_.select(1, slot).narrow(1, 0, n).copy_(row);
+      gram_.select(2, slot).narrow(1, 0, n).copy_(row);
       // Normal equations in float64: H alpha' = 1, alpha = alpha' / sum alpha'.
-      auto gram = at::matmul(residuals, residuals.transpose(1, 2)).to(at::kDouble);
-      const auto identity = at::eye(n, gram.options());
+      const auto gram = gram_.narrow(1, 0, n).narrow(2, 0, n);
       const auto scale = gram.diagonal(0, 1, 2).mean(1, /*keepdim=*/true).unsqueeze(2);
-      gram = gram + (regularisation_ * scale + 1e-200) * identity;
-      auto alpha = at::linalg_solve(gram, at::ones({gram.size(0), n, 1}, gram.options()));
+      const auto regularised = gram + (regularisation_ * scale + 1e-200) * at::eye(n, gram.options());
+      auto alpha = at::linalg_solve(regularised, at::ones({gram.size(0), n, 1}, gram.options()));
       alpha = (alpha / alpha.sum(1, /*keepdim=*/true)).to(x.scalar_type()).transpose(1, 2);
-      next = at::matmul(alpha, iterates + beta_ * residuals).squeeze(1);
+      next_ = at::matmul(alpha, mixed_.narrow(1, 0, n)).squeeze(1);
     }
-    const auto parts = at::split_with_sizes(next, widths_, 1);
-    for (size_t p = 1; p < state.size(); ++p) state[p] = parts[p - 1].contiguous();
+    // Views, not copies: the map's matrix products read strided rows as they are.
+    const auto parts = at::split_with_sizes(next_, widths_, 1);
+    for (size_t p = 1; p < state.size(); ++p) state[p] = parts[p - 1];
   }
 
  private:
@@ -60,8 +69,10 @@ class Anderson {
 
   double beta_;
   std::vector<int64_t> widths_;
-  at::Tensor iterates_;   // [B, m, N]
-  at::Tensor residuals_;  // [B, m, N]
+  at::Tensor mixed_;      // [B, m, N]: X_i + beta G_i
+  at::Tensor residuals_;  // [B, m, N]: G_i
+  at::Tensor gram_;       // [B, m, m]: <G_i, G_j>, float64
+  at::Tensor next_;       // [B, N]: the last combination, whose views the state holds
   double regularisation_;
   int64_t count_ = 0;
 };
@@ -80,8 +91,11 @@ double contraction(const std::vector<double>& steps) {
 // Anderson solves the fixed-point equation directly and can land on an equilibrium that the
 // dynamics would leave. Power iteration on the Jacobian of the iteration map at the solution, by
 // finite differences of the map (exact for the affine credit map), estimates its spectral radius:
-// the growth per step over the last 10 of 30 steps. The probe direction is deterministic so the
-// global random generator is left alone.
+// the geometric mean growth per step over the last kMeasured of kSteps steps. A clearly stable
+// equilibrium stops early: from step kSettled on, once kQuiet successive growth factors all lie
+// below kClearlyStable (their mean is the estimate then) (the transient of the starting direction has passed by then; an
+// unstable mode would have begun to show). The probe direction is deterministic so the global
+// random generator is left alone.
 double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor>& solution,
                           const std::vector<at::Tensor>& image, const std::vector<bool>& recurrent) {
   // Power iteration on the Jacobian restricted to the recurrent populations: its spectral
@@ -90,16 +104,17 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
   const auto probed = [&](size_t p) { return recurrent.empty() || recurrent[p]; };
   constexpr int kSteps = 30;
   constexpr int kMeasured = 10;
+  constexpr int kSettled = 12;
+  constexpr int kQuiet = 4;
+  constexpr double kClearlyStable = 0.8;
   // Largest |entry| over the populations that have entries (a batch of 0 or a population of
   // width 0 has none; with no entries at all there is nothing to probe).
   const auto largest = [&](const std::vector<at::Tensor>& tensors) {
-    double value = 0.0;
+    std::vector<at::Tensor> maxima;
     for (size_t p = 1; p < tensors.size(); ++p) {
-      if (probed(p) && tensors[p].numel() > 0) {
-        value = std::max(value, tensors[p].abs().max().item<double>());
-      }
+      if (probed(p) && tensors[p].numel() > 0) maxima.push_back(tensors[p].abs().max());
     }
-    return value;
+    return maxima.empty() ? 0.0 : at::stack(maxima).max().item<double>();
   };
   int64_t entries = 0;
   for (size_t p = 1; p < solution.size(); ++p) entries += probed(p) ? solution[p].numel() : 0;
@@ -116,22 +131,34 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
                                    .reshape(solution[p].sizes())
                              : at::zeros_like(solution[p]);
   }
-  double log_growth = 0.0;
-  for (int step = 0; step < kSteps; ++step) {
+  // log |J^k v| for k = 0, 1, ...
+  std::vector<double> log_norms;
+  const auto growth_over = [&](int steps) {
+    const auto last = log_norms.size() - 1;
+    return std::exp((log_norms[last] - log_norms[last - steps]) / steps);
+  };
+  for (int step = 0;; ++step) {
     const double norm = largest(direction);
     if (!(norm > 0) || !std::isfinite(norm)) return 0.0;
+    log_norms.push_back(std::log(norm));
+    if (step == kSteps) return growth_over(kMeasured);
+    if (step >= kSettled) {
+      bool quiet = true;
+      for (int i = 0; i < kQuiet; ++i) {
+        const auto k = log_norms.size() - 1 - i;
+        quiet = quiet && log_norms[k] - log_norms[k - 1] < std::log(kClearlyStable);
+      }
+      if (quiet) return growth_over(kQuiet);
+    }
     for (size_t p = 1; p < solution.size(); ++p) {
       probe[p] = solution[p] + direction[p] * (epsilon / norm);
     }
-    if (step >= kSteps - kMeasured) log_growth += std::log(norm);
-    if (step == kSteps - kMeasured - 1) log_growth = -static_cast<double>(kMeasured) * std::log(norm);
     map(probe, mapped);
     for (size_t p = 1; p < solution.size(); ++p) {
       direction[p] = probed(p) ? (mapped[p] - image[p]) * (norm / epsilon)
                                : at::zeros_like(solution[p]);
     }
   }
-  return std::exp(log_growth / kMeasured);
 }
 
 }  // namespace
@@ -153,8 +180,9 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
   const auto stall_iterations = std::max<int64_t>(
       kStallIterations,
       static_cast<int64_t>(std::ceil(static_cast<double>(kStallPerDepth * structure.depth) / dt)));
+  // Anderson mixing starts only once plain iteration has proved slow (options.h).
   c10::optional<Anderson> anderson;
-  if (options.method == Method::anderson) anderson.emplace(state, options.dt);
+  const int64_t anderson_warmup = std::max<int64_t>(kAndersonWarmup, 2 * structure.depth);
 
   SolverStats stats;
   stats.converged = false;
@@ -182,7 +210,7 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
     }
     if (residual.relative <= options.tol) {
       stats.converged = true;
-      if (anderson) last = state;
+      if (anderson && options.probe_stability) last = state;
       break;
     }
     bool progress = false;
@@ -216,6 +244,10 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
       break;
     }
     if (iteration == options.max_iters) break;
+    if (options.method == Method::anderson && !anderson && iteration >= anderson_warmup &&
+        contraction(steps) > kAndersonWorthwhile) {
+      anderson.emplace(state, options.dt);
+    }
     if (anderson) {
       anderson->step(state, targets);
     } else {

@@ -31,6 +31,12 @@ struct SolverOptions {
   // at once (ops/timescales.h: learn) turns it off. Iterative solves see non-finite states in
   // their residual either way.
   bool scan_nonfinite = true;
+  // Whether Anderson, once converged, probes the stability of the equilibrium it found (30 map
+  // evaluations, fixed_point.h). A credit solve at drives that are a firing equilibrium this
+  // step has already judged (probed by Anderson, or reached by jacobi/euler, which converge to
+  // stable equilibria only) turns it off: the credit map's Jacobian W^T D has the firing map's
+  // spectral radius (rho(W^T D) = rho(D W)), so the answer is known.
+  bool probe_stability = true;
 };
 
 constexpr int64_t kDefaultMaxIters = 10000;
@@ -38,6 +44,13 @@ constexpr double kDefaultTolFloat64 = 1e-12;
 constexpr double kDefaultTolFloat32 = 1e-6;
 // Anderson acceleration combines the last kAndersonMemory iterates (per sample).
 constexpr int64_t kAndersonMemory = 5;
+// Anderson takes plain steps x <- x + dt (T(x) - x) for its first kAndersonWarmup iterations (at
+// least twice the circuit's depth) and starts mixing only if their contraction factor exceeds
+// kAndersonWorthwhile: an iteration that contracts faster gains too few iterations from mixing
+// to pay for its per-sample least squares and for the stability probe at the end (measured:
+// benchmarks/python/deq_solvers.py). A solve that never mixes is judged as jacobi's is.
+constexpr int64_t kAndersonWarmup = 8;
+constexpr double kAndersonWorthwhile = 0.7;
 // An iterative solve is stopped as diverged when neither its relative residual nor its absolute
 // step has improved on its best for kStallIterations iterations (a limit cycle, an oscillation),
 // or when its absolute step has grown kBlowUpFactor-fold over the smallest step so far (an
