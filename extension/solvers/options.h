@@ -31,7 +31,7 @@ struct SolverOptions {
   // at once (ops/timescales.h: learn) turns it off. Iterative solves see non-finite states in
   // their residual either way.
   bool scan_nonfinite = true;
-  // Whether Anderson, once converged, probes the stability of the equilibrium it found (30 map
+  // Whether Anderson, once converged, probes the stability of the equilibrium it found (12-30 map
   // evaluations, fixed_point.h). A credit solve at drives that are a firing equilibrium this
   // step has already judged (probed by Anderson, or reached by jacobi/euler, which converge to
   // stable equilibria only) turns it off: the credit map's Jacobian W^T D has the firing map's
