@@ -183,6 +183,16 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
   // Anderson mixing starts only once plain iteration has proved slow (options.h).
   c10::optional<Anderson> anderson;
   const int64_t anderson_warmup = std::max<int64_t>(kAndersonWarmup, 2 * structure.depth);
+  double plain_contraction = 0.0;  // of the plain steps before mixing began
+  // Anderson's refinement past tol (options.h): the best iterate so far and when to stop.
+  struct Refinement {
+    double target = 0.0;
+    int64_t until = 0;
+    int64_t best_iteration = 0;
+    double best_residual = INFINITY;
+    std::vector<at::Tensor> best_state;
+  };
+  c10::optional<Refinement> refinement;
 
   SolverStats stats;
   stats.converged = false;
@@ -208,44 +218,77 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
       }
       break;
     }
-    if (residual.relative <= options.tol) {
+    if (refinement) {
+      if (residual.relative < refinement->best_residual) {
+        refinement->best_residual = residual.relative;
+        refinement->best_iteration = iteration;
+        refinement->best_state = state;
+      }
+      const bool done = residual.relative <= refinement->target ||
+                        iteration >= refinement->until || iteration == options.max_iters ||
+                        iteration - refinement->best_iteration >= kAndersonRefinementPatience;
+      if (done) {
+        if (refinement->best_iteration != iteration) {
+          // Back to the best iterate: its image, and what the map records (the drives).
+          state = refinement->best_state;
+          map(state, targets);
+        }
+        stats.residual = refinement->best_residual;
+        if (options.probe_stability) last = state;
+        break;
+      }
+    } else if (residual.relative <= options.tol) {
       stats.converged = true;
-      if (anderson && options.probe_stability) last = state;
-      break;
+      const double target =
+          options.tol * std::max(1.0 - plain_contraction, kAndersonRefinementFloor);
+      if (!anderson || residual.relative <= target || iteration == options.max_iters) {
+        if (anderson && options.probe_stability) last = state;
+        break;
+      }
+      refinement.emplace();
+      refinement->target = target;
+      refinement->until = iteration + std::max<int64_t>(kAndersonRefinementPatience, iteration / 2);
+      refinement->best_iteration = iteration;
+      refinement->best_residual = residual.relative;
+      refinement->best_state = state;
     }
-    bool progress = false;
-    if (residual.step > 0 && residual.step < smallest_step) {
-      smallest_step = residual.step;
-      progress = true;
-    }
-    if (residual.step > kBlowUpFactor * smallest_step) {
-      stats.diverged = true;
-      stats.divergence = c10::str("its step grew more than ", kBlowUpFactor,
-                                  "-fold over the smallest one");
-      break;
-    }
-    if (residual.relative < best) {
-      best = residual.relative;
-      progress = true;
-    }
-    if (progress) {
-      best_iteration = iteration;
-    } else if (iteration - best_iteration >= stall_iterations) {
-      stats.diverged = true;
-      const double eps = resolution(state[1].scalar_type());
-      stats.stalled_at_roundoff =
-          options.tol < kRoundOffTolerance * eps && best <= kRoundOffResidual * eps;
-      stats.divergence =
-          stats.stalled_at_roundoff
-              ? c10::str("its residual stalled at round-off (best residual ", best, ", the dtype ",
-                         state[1].scalar_type(), " resolves about ", eps, ")")
-              : c10::str("neither its residual nor its step improved for ", stall_iterations,
-                         " iterations (best residual ", best, ")");
-      break;
+    // (A refining solve has converged: it is not judged for stalls or blow-ups.)
+    if (!refinement) {
+      bool progress = false;
+      if (residual.step > 0 && residual.step < smallest_step) {
+        smallest_step = residual.step;
+        progress = true;
+      }
+      if (residual.step > kBlowUpFactor * smallest_step) {
+        stats.diverged = true;
+        stats.divergence = c10::str("its step grew more than ", kBlowUpFactor,
+                                    "-fold over the smallest one");
+        break;
+      }
+      if (residual.relative < best) {
+        best = residual.relative;
+        progress = true;
+      }
+      if (progress) {
+        best_iteration = iteration;
+      } else if (iteration - best_iteration >= stall_iterations) {
+        stats.diverged = true;
+        const double eps = resolution(state[1].scalar_type());
+        stats.stalled_at_roundoff =
+            options.tol < kRoundOffTolerance * eps && best <= kRoundOffResidual * eps;
+        stats.divergence =
+            stats.stalled_at_roundoff
+                ? c10::str("its residual stalled at round-off (best residual ", best, ", the dtype ",
+                           state[1].scalar_type(), " resolves about ", eps, ")")
+                : c10::str("neither its residual nor its step improved for ", stall_iterations,
+                           " iterations (best residual ", best, ")");
+        break;
+      }
     }
     if (iteration == options.max_iters) break;
     if (options.method == Method::anderson && !anderson && iteration >= anderson_warmup &&
         contraction(steps) > kAndersonWorthwhile) {
+      plain_contraction = contraction(steps);
       anderson.emplace(state, options.dt);
     }
     if (anderson) {
