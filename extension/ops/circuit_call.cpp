@@ -68,11 +68,18 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   // The drives are the forward's equilibrium, whose stability the forward judged.
   options.probe_stability = false;
   // Saved states from the forward are finite (it refuses what is not); states passed by hand may
-  // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active).
-  FiniteCheck(backward_op)
-      .add("drives", drives, "population", kNonFiniteInput, 1)
-      .add("rates", rates, "population", kNonFiniteInput, 1)
-      .run();
+  // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active). An
+  // exact schedule reads them together with the credits after the solve (one synchronisation
+  // per backward); an iterative solve, which reads its residual every iteration, first.
+  const auto check_states = [&] {
+    FiniteCheck(backward_op)
+        .add("drives", drives, "population", kNonFiniteInput, 1)
+        .add("rates", rates, "population", kNonFiniteInput, 1)
+        .run();
+  };
+  const bool exact_schedule = graph.circuit.acyclic() && options.method != solvers::Method::euler;
+  if (!exact_schedule) check_states();
+  options.scan_nonfinite = !exact_schedule;
 
   std::vector<at::Tensor> all_rates{input}, all_drives{at::Tensor()};
   all_rates.insert(all_rates.end(), rates.begin(), rates.end());
@@ -83,8 +90,14 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   // the minus sign) gives the gradients directly, with no negation pass over any tensor.
   // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
   const bool input_wanted = output_mask.get(0);
-  const auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
-                              output, grad_output, options, /*strict=*/true, input_wanted);
+  auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
+                        output, grad_output, options, /*strict=*/true, input_wanted);
+  if (exact_schedule) {
+    std::vector<at::Tensor> states(drives.begin(), drives.end());
+    states.insert(states.end(), rates.begin(), rates.end());
+    check_finite_step(op, "the credits (backward)", options, std::move(states), credits,
+                      check_states);
+  }
   std::vector<bool> weight_wanted(projections), bias_wanted(populations);
   for (int64_t k = 0; k < projections; ++k) weight_wanted[k] = output_mask.get(1 + k);
   for (int64_t p = 0; p < populations; ++p) bias_wanted[p] = output_mask.get(1 + projections + p);

@@ -80,25 +80,35 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                                         options, /*input_credit=*/false);
   check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
 
-  std::vector<at::Tensor> scanned = rates.rates;
-  scanned.insert(scanned.end(), credits.credits.begin(), credits.credits.end());
-  scanned.insert(scanned.end(), credits.balance_credits.begin(), credits.balance_credits.end());
-  if (!solvers::all_finite(scanned)) {
-    // Which one, in the order the signals flow: the input, the rates, then the credits back from
-    // the output (a float32 sum that overflowed finds nothing here and the step goes on).
+  // The input and the rates (the input first: a non-finite input can hide behind saturating
+  // rates), then the target, then the credits.
+  check_finite_step(op, "the credits", options, rates.rates, credits, [&] {
     rates.stats.nonfinite_population = solvers::first_nonfinite_population(rates.rates, 0);
     check_solved(op, "the firing rates", options, rates.stats, /*strict=*/true);
     if (refuse_bad_target) refuse_bad_target();
-    auto& found = credits.stats.nonfinite_population;
-    found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
-    if (found < 0) {
-      found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
-    }
-    check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
-  }
+  });
   write_plasticity(circuit, credits.balance_credits, rates.rates, scale, weight_targets,
                    bias_targets, accumulate);
   return {rates.rates[output], rates.stats, credits.stats};
+}
+
+void check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
+                       std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
+                       const std::function<void()>& explain_states) {
+  auto& scanned = states;
+  scanned.insert(scanned.end(), credits.credits.begin() + 1, credits.credits.end());
+  scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
+                 credits.balance_credits.end());
+  if (solvers::all_finite(scanned)) return;
+  // Which one, in the order the signals flow: the states, then the credits back from the output
+  // (a float32 sum that overflowed finds nothing here and the step goes on).
+  explain_states();
+  auto& found = credits.stats.nonfinite_population;
+  found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
+  if (found < 0) {
+    found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
+  }
+  check_solved(op, what, options, credits.stats, /*strict=*/true);
 }
 
 Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,

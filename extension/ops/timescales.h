@@ -80,6 +80,15 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                    const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate,
                    const std::function<void()>& refuse_bad_target = {});
 
+// The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `states` and
+// the credits and balance credits of populations 1..P, with one synchronisation when all is
+// finite. When the scan fails, `explain_states` may raise naming a state; otherwise the first
+// non-finite credit population is refused as the solve's own scan would have refused it
+// ("<what> of population p are not finite").
+void check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
+                       std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
+                       const std::function<void()>& explain_states);
+
 struct Plasticity {
   std::vector<at::Tensor> weight_updates;  // per projection k
   std::vector<at::Tensor> bias_updates;    // per population 1..P, at entry p-1
