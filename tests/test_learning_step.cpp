@@ -96,7 +96,9 @@ TEST(LearningStep, EqualsAnSgdStepOnAutogradsGradientForEveryActivationMethodAnd
       const std::vector<std::pair<std::string, at::Tensor>> cases{
           {"squared_error", circuit.target},
           {"cross_entropy", labels},
-          {"cross_entropy", probabilities}};
+          {"cross_entropy", probabilities},
+          // PyTorch's soft targets need not sum to 1 per sample.
+          {"cross_entropy", probabilities * 2.5}};
       for (const auto& [loss, target] : cases) {
         const auto what = activation + " " + method + " " + loss + " " +
                           c10::toString(target.scalar_type());
@@ -217,9 +219,13 @@ TEST_F(LearningStepRefusals, BadInputLearningRateAndOptions) {
                  RelaxationOptions().strict(false));
   expect_refused(circuit.input.narrow(0, 0, 0), circuit.target.narrow(0, 0, 0), "squared_error",
                  {"eiprop::learning_step", "empty batch"});
+  // lr / B is finite, but an update would overflow float64: refused before anything is written.
+  expect_refused(circuit.input, circuit.target * 1e3, "squared_error",
+                 {"eiprop::learning_step", "the updates would hold NaN or Inf", "lower lr"},
+                 1e308);
 }
 
-TEST(GraphLearningStep, RefusesABadOutputPopulationAndANonConvergingSolve) {
+TEST(GraphLearningStep, RefusesABadOutputPopulationANonConvergingSolveAndABadTarget) {
   const Graph graph{{0, 1, 1}, {1, 1, 2}, {"tanh", "identity"}, 2};
   const auto circuit = make_graph_circuit(graph, {5, 12, 4}, 7, at::kDouble, 17, 0.4);
   auto weights = copies(circuit.weights);
@@ -244,6 +250,22 @@ TEST(GraphLearningStep, RefusesABadOutputPopulationAndANonConvergingSolve) {
                             "squared_error", RelaxationOptions("sweep"));
       },
       {"eiprop::graph_learning_step", "'sweep' needs an acyclic circuit"});
+  // On a recurrent graph the credits relax by iteration, which meets the NaN of a bad class
+  // index first: the target is still what is named.
+  expect_error(
+      [&] {
+        graph_learning_step(circuit.input, at::full({7}, 4, at::kLong), weights, biases, graph,
+                            kLr, "cross_entropy");
+      },
+      {"eiprop::graph_learning_step", "target[0] = 4", "classes 0..3"});
+  auto nan_target = circuit.target.clone();
+  nan_target[2][1] = std::numeric_limits<double>::quiet_NaN();
+  expect_error(
+      [&] {
+        graph_learning_step(circuit.input, nan_target, weights, biases, graph, kLr,
+                            "squared_error");
+      },
+      {"eiprop::graph_learning_step", "target holds NaN or Inf"});
   for (size_t k = 0; k < weights.size(); ++k) EXPECT_TRUE(at::equal(weights[k], circuit.weights[k]));
 }
 

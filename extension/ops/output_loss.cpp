@@ -58,7 +58,8 @@ at::Tensor OutputLoss::imbalance(const at::Tensor& output) const {
   }
   check_shape(op_, "target", target_, output.sizes(), "the output rates' shape");
   if (loss_ == Loss::squared_error) return target_ - output;
-  return target_ - at::softmax(output, 1);
+  // -B dLoss/dr of -sum_c t_c log softmax(r)_c: rows of t need not sum to 1.
+  return target_ - at::softmax(output, 1) * target_.sum(1, /*keepdim=*/true);
 }
 
 void OutputLoss::refuse_bad_target(int64_t output_width) const {

@@ -3,7 +3,7 @@
 //   squared_error: Loss = 1/(2B) sum_b ||target_b - r_b||^2; e = target - r (target shaped as r).
 //   cross_entropy: Loss = torch.nn.functional.cross_entropy(r, target) (r are the logits, mean
 //     over the batch); target holds class indices [B] (int64) or class probabilities shaped as
-//     r; e = one_hot(target) - softmax(r), or target - softmax(r).
+//     r; e = one_hot(target) - softmax(r), or target - softmax(r) * sum_c target_c.
 #pragma once
 
 #include <ATen/ATen.h>

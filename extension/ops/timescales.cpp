@@ -4,6 +4,8 @@
 #include "ops/validate.h"
 #include "solvers/residual.h"
 
+#include <cmath>
+
 namespace eiprop {
 namespace ops {
 
@@ -78,28 +80,52 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   options.probe_stability = false;  // the rates' solve has judged this equilibrium
   auto credits = solvers::relax_credits(circuit, rates.drives, rates.rates, output, imbalance,
                                         options, /*input_credit=*/false);
-  check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
-
-  // The input and the rates (the input first: a non-finite input can hide behind saturating
-  // rates), then the target, then the credits.
-  check_finite_step(op, "the credits", options, rates.rates, credits, [&] {
+  // What a non-finite credit is blamed on first: the input and the rates (the input first: it
+  // can hide behind saturating rates), then the target.
+  const auto explain = [&] {
     rates.stats.nonfinite_population = solvers::first_nonfinite_population(rates.rates, 0);
     check_solved(op, "the firing rates", options, rates.stats, /*strict=*/true);
     if (refuse_bad_target) refuse_bad_target();
-  });
+  };
+  if (credits.stats.nonfinite_population >= 0) explain();  // seen by an iterative solve
+  check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
+
+  // A bound on every update, read in the same scan: |lr/B delta^T r| <= lr max|delta| max|r|
+  // (and lr max|delta| for a bias), computed in the dtype, so that it is infinite whenever an
+  // update could overflow; nothing is written then.
+  const auto largest = [](const at::Tensor& tensor) {
+    return at::linalg_vector_norm(tensor, INFINITY);
+  };
+  std::vector<at::Tensor> bounds;
+  for (size_t k = 0; k < circuit.projections().size(); ++k) {
+    const auto& projection = circuit.projection(static_cast<int64_t>(k));
+    bounds.push_back(largest(credits.balance_credits[projection.post]) *
+                     largest(rates.rates[projection.pre]) * lr);
+  }
+  for (int64_t p = 1; p <= circuit.populations(); ++p) {
+    bounds.push_back(largest(credits.balance_credits[p]) * lr);
+  }
+  auto scanned = rates.rates;
+  scanned.insert(scanned.end(), bounds.begin(), bounds.end());
+  if (!check_finite_step(op, "the credits", options, std::move(scanned), credits, explain)) {
+    for (const auto& bound : bounds) {
+      TORCH_CHECK(std::isfinite(bound.item<double>()), op, ": the updates ",
+                  overflowing_updates(lr, input.scalar_type()));
+    }
+  }
   write_plasticity(circuit, credits.balance_credits, rates.rates, scale, weight_targets,
                    bias_targets, accumulate);
   return {rates.rates[output], rates.stats, credits.stats};
 }
 
-void check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
+bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
                        std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states) {
   auto& scanned = states;
   scanned.insert(scanned.end(), credits.credits.begin() + 1, credits.credits.end());
   scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
                  credits.balance_credits.end());
-  if (solvers::all_finite(scanned)) return;
+  if (solvers::all_finite(scanned)) return true;
   // Which one, in the order the signals flow: the states, then the credits back from the output
   // (a float32 sum that overflowed finds nothing here and the step goes on).
   explain_states();
@@ -109,6 +135,7 @@ void check_finite_step(const char* op, const char* what, const solvers::SolverOp
     found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
   }
   check_solved(op, what, options, credits.stats, /*strict=*/true);
+  return false;
 }
 
 Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,

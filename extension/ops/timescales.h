@@ -84,8 +84,9 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
 // the credits and balance credits of populations 1..P, with one synchronisation when all is
 // finite. When the scan fails, `explain_states` may raise naming a state; otherwise the first
 // non-finite credit population is refused as the solve's own scan would have refused it
-// ("<what> of population p are not finite").
-void check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
+// ("<what> of population p are not finite"). Returns whether the fast scan passed (false: it
+// failed on something none of these names, e.g. a float32 sum that overflowed).
+bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
                        std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states);
 

@@ -13,7 +13,7 @@ namespace {
 // Anderson acceleration (type II, Walker & Ni 2011) per batch row: with the last n iterates X_i
 // and their residuals G_i = T(X_i) - X_i, choose alpha (sum 1) minimising |sum alpha_i G_i| and
 // move to sum alpha_i (X_i + beta G_i). Each step adds one row to the Gram matrix of the
-// residuals (n dot products per sample, accumulated in float64) instead of rebuilding it, and
+// residuals (n dot products per sample, in float64) instead of rebuilding it, and
 // keeps X_i + beta G_i rather than X_i, so the move is one batched product.
 class Anderson {
  public:
@@ -41,14 +41,16 @@ class Anderson {
     residuals_.select(1, slot).copy_(g);
     auto mixed = mixed_.select(1, slot);
     at::add_out(mixed, x, g, beta_);
+    // The new row (and column) of the Gram matrix, its diagonal entry included: <G_i, g> for
+    // i < n, accumulated in float64.
+    const auto row = at::matmul(residuals_.narrow(1, 0, n).to(at::kDouble),
+                                g.to(at::kDouble).unsqueeze(2))
+                         .squeeze(2);
+    gram_.select(1, slot).narrow(1, 0, n).copy_(row);
+    gram_.select(2, slot).narrow(1, 0, n).copy_(row);
     if (n == 1) {
       next_ = mixed_.select(1, slot).clone();
     } else {
-      // The new row (and column) of the Gram matrix: <G_i, g> for i < n.
-      const auto residuals = residuals_.narrow(1, 0, n);
-      const auto row = at::matmul(residuals, g.unsqueeze(2)).squeeze(2).to(at::kDouble);
-      gram_.select(1, slot).narrow(1, 0, n).copy_(row);
-      gram_.select(2, slot).narrow(1, 0, n).copy_(row);
       // Normal equations in float64: H alpha' = 1, alpha = alpha' / sum alpha'.
       const auto gram = gram_.narrow(1, 0, n).narrow(2, 0, n);
       const auto scale = gram.diagonal(0, 1, 2).mean(1, /*keepdim=*/true).unsqueeze(2);
@@ -93,7 +95,7 @@ double contraction(const std::vector<double>& steps) {
 // finite differences of the map (exact for the affine credit map), estimates its spectral radius:
 // the geometric mean growth per step over the last kMeasured of kSteps steps. A clearly stable
 // equilibrium stops early: from step kSettled on, once kQuiet successive growth factors all lie
-// below kClearlyStable (their mean is the estimate then) (the transient of the starting direction has passed by then; an
+// below kClearlyStable and none rose over the one before (their mean is the estimate then) (the transient of the starting direction has passed by then; an
 // unstable mode would have begun to show). The probe direction is deterministic so the global
 // random generator is left alone.
 double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor>& solution,
@@ -143,10 +145,14 @@ double spectral_radius_at(const FixedPointMap& map, const std::vector<at::Tensor
     log_norms.push_back(std::log(norm));
     if (step == kSteps) return growth_over(kMeasured);
     if (step >= kSettled) {
+      // Below kClearlyStable and not rising: a mode that grows shows itself as rising
+      // factors while it takes over.
       bool quiet = true;
       for (int i = 0; i < kQuiet; ++i) {
         const auto k = log_norms.size() - 1 - i;
-        quiet = quiet && log_norms[k] - log_norms[k - 1] < std::log(kClearlyStable);
+        const double factor = log_norms[k] - log_norms[k - 1];
+        const double before = log_norms[k - 1] - log_norms[k - 2];
+        quiet = quiet && factor < std::log(kClearlyStable) && factor <= before;
       }
       if (quiet) return growth_over(kQuiet);
     }
@@ -208,6 +214,14 @@ SolverStats relax_to_fixed_point(const FixedPointMap& map, std::vector<at::Tenso
     stats.iterations = iteration;
     stats.residual = residual.relative;
     steps.push_back(residual.step);
+    if (!std::isfinite(residual.relative) && refinement) {
+      // The solve had converged: back to its best iterate.
+      state = refinement->best_state;
+      map(state, targets);
+      stats.residual = refinement->best_residual;
+      if (options.probe_stability) last = state;
+      break;
+    }
     if (!std::isfinite(residual.relative)) {
       stats.diverged = true;
       stats.divergence = "the state became non-finite";

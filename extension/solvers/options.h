@@ -33,9 +33,9 @@ struct SolverOptions {
   bool scan_nonfinite = true;
   // Whether Anderson, once converged, probes the stability of the equilibrium it found (12-30 map
   // evaluations, fixed_point.h). A credit solve at drives that are a firing equilibrium this
-  // step has already judged (probed by Anderson, or reached by jacobi/euler, which converge to
-  // stable equilibria only) turns it off: the credit map's Jacobian W^T D has the firing map's
-  // spectral radius (rho(W^T D) = rho(D W)), so the answer is known.
+  // step has already judged (probed by Anderson, or reached by plain or damped iteration, which
+  // converges only where that iteration is stable) turns it off: the credit map's Jacobian
+  // W^T D has the firing map's spectral radius (rho(W^T D) = rho(D W)), so the answer is known.
   bool probe_stability = true;
 };
 

@@ -16,7 +16,8 @@ namespace ops {
 namespace {
 
 void bump_versions(const c10::IValue& value) {
-  if (value.isTensor() && value.toTensor().defined()) {
+  // (An inference tensor has no version counter.)
+  if (value.isTensor() && value.toTensor().defined() && !value.toTensor().is_inference()) {
     value.toTensor().unsafeGetTensorImpl()->bump_version();
   }
   if (value.isList()) {
