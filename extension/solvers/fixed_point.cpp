@@ -13,7 +13,7 @@ namespace {
 // Anderson acceleration (type II, Walker & Ni 2011) per batch row: with the last n iterates X_i
 // and their residuals G_i = T(X_i) - X_i, choose alpha (sum 1) minimising |sum alpha_i G_i| and
 // move to sum alpha_i (X_i + beta G_i). Each step adds one row to the Gram matrix of the
-// residuals (n dot products per sample, in float64) instead of rebuilding it, and
+// residuals (n dot products per sample) instead of rebuilding it, and
 // keeps X_i + beta G_i rather than X_i, so the move is one batched product.
 class Anderson {
  public:
@@ -42,10 +42,10 @@ class Anderson {
     auto mixed = mixed_.select(1, slot);
     at::add_out(mixed, x, g, beta_);
     // The new row (and column) of the Gram matrix, its diagonal entry included: <G_i, g> for
-    // i < n, accumulated in float64.
-    const auto row = at::matmul(residuals_.narrow(1, 0, n).to(at::kDouble),
-                                g.to(at::kDouble).unsqueeze(2))
-                         .squeeze(2);
+    // i < n, in the state's dtype (converting the residuals to float64 every step made float32
+    // Anderson 20 % slower per iteration), kept and solved in float64.
+    const auto row =
+        at::matmul(residuals_.narrow(1, 0, n), g.unsqueeze(2)).squeeze(2).to(at::kDouble);
     gram_.select(1, slot).narrow(1, 0, n).copy_(row);
     gram_.select(2, slot).narrow(1, 0, n).copy_(row);
     if (n == 1) {
