@@ -131,6 +131,20 @@ TEST(LearningStep, PlasticityRuleRunsTheSameStepBitwise) {
   }
 }
 
+// A hidden population of width 0 is a valid circuit (the ops accept it): the output is its bias.
+TEST(LearningStep, AHiddenPopulationOfWidthZeroIsLearnedThrough) {
+  const auto input = at::randn({3, 4}, at::kDouble);
+  const auto target = at::randn({3, 2}, at::kDouble);
+  std::vector<at::Tensor> weights{at::randn({0, 4}, at::kDouble), at::randn({2, 0}, at::kDouble)};
+  const auto bias = at::randn({2}, at::kDouble);
+  std::vector<c10::optional<at::Tensor>> biases{c10::nullopt, bias.clone()};
+  const auto result = learning_step(input, target, weights, biases, {"tanh", "identity"}, kLr,
+                                    "squared_error");
+  EXPECT_TRUE(at::allclose(result.output, bias.expand({3, 2})));
+  const auto expected = bias + kLr * (target - bias).mean(0);
+  EXPECT_LE(relative_error(*biases[1], expected), 1e-14);
+}
+
 TEST(GraphLearningStep, RecurrentCircuitStepEqualsTheDenseImplicitGradient) {
   const Graph graph{{0, 1, 1}, {1, 1, 2}, {"tanh", "identity"}, 2};
   for (const std::string method : {"jacobi", "anderson"}) {

@@ -94,7 +94,9 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   // (and lr max|delta| for a bias), computed in the dtype, so that it is infinite whenever an
   // update could overflow; nothing is written then.
   const auto largest = [](const at::Tensor& tensor) {
-    return at::linalg_vector_norm(tensor, INFINITY);
+    // (The infinity norm of a population of width 0 is refused by ATen; it has no entries.)
+    return tensor.numel() == 0 ? at::zeros({}, tensor.options())
+                               : at::linalg_vector_norm(tensor, INFINITY);
   };
   std::vector<at::Tensor> bounds;
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
