@@ -39,7 +39,6 @@ LearningStepResult learning_step(const at::Tensor& input, const at::Tensor& targ
                                  std::vector<std::string> activations, double lr,
                                  c10::string_view loss, c10::string_view method,
                                  int64_t max_iters, double tol, double dt) {
-  check_matrix(kOp, "input", input, at::Tensor());
   const auto call =
       parse_circuit(kOp, input, weights, biases, activations, method, max_iters, tol, dt);
   return apply_learning_step(call, input, target, weights, biases, lr, loss);

@@ -1,7 +1,7 @@
 #include "eiprop/train/plasticity_rule.h"
 
 #include "api/ops/strict.h"
-#include "ops/layered.h"
+#include "ops/circuit_call.h"
 #include "ops/timescales.h"
 #include "ops/validate.h"
 
@@ -73,14 +73,12 @@ void PlasticityRule::learn(
   const auto weights = module_->weights();
   const auto& relaxation = module_->options.relaxation();
   api::require_strict(kRule, relaxation);
-  const auto graph = ops::parse_layered(kRule, input, weights,
+  const auto call = ops::parse_circuit(kRule, input, weights,
                                        ops::optional_tensor_list(module_->biases()),
-                                       module_->activations());
-  const auto options = ops::parse_graph_solver_options(
-      kRule, graph, ops::Relaxed::rates, relaxation.method(), relaxation.max_iters(),
-      relaxation.tol(), relaxation.dt(), input.scalar_type());
-  ops::learn(kRule, graph.circuit, input, graph.circuit.populations(), output_imbalance, options,
-             lr_, weight_targets, bias_targets, accumulate);
+                                       module_->activations(), relaxation.method(),
+                                       relaxation.max_iters(), relaxation.tol(), relaxation.dt());
+  ops::learn(kRule, call.graph.circuit, input, call.output, output_imbalance, call.options, lr_,
+             weight_targets, bias_targets, accumulate);
 }
 
 }  // namespace eiprop
