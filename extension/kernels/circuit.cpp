@@ -7,11 +7,12 @@ namespace kernels {
 
 Circuit::Circuit(int64_t populations, std::vector<Projection> projections,
                  std::vector<c10::optional<at::Tensor>> biases,
-                 std::vector<Activation> activations)
+                 std::vector<Activation> activations, std::vector<std::vector<int64_t>> shapes)
     : populations_(populations),
       projections_(std::move(projections)),
       biases_(std::move(biases)),
       activations_(std::move(activations)),
+      shapes_(std::move(shapes)),
       incoming_(populations + 1),
       outgoing_(populations + 1) {
   TORCH_INTERNAL_ASSERT(static_cast<int64_t>(biases_.size()) == populations_);
@@ -20,8 +21,28 @@ Circuit::Circuit(int64_t populations, std::vector<Projection> projections,
     incoming_[projections_[k].post].push_back(k);
     outgoing_[projections_[k].pre].push_back(k);
   }
+  if (shapes_.empty()) {
+    // All dense: N_post from each weight's rows, N_0 from a projection leaving the input.
+    shapes_.assign(populations_ + 1, {});
+    for (const auto& projection : projections_) {
+      TORCH_INTERNAL_ASSERT(projection.kind == ProjectionKind::dense,
+                            "eiprop: a circuit with non-dense projections needs its shapes");
+      shapes_[projection.post] = {projection.weight.size(0)};
+      shapes_[projection.pre] = {projection.weight.size(1)};
+    }
+    for (int64_t p = 1; p <= populations_; ++p) {
+      if (shapes_[p].empty() && biases_[p - 1].has_value()) shapes_[p] = {biases_[p - 1]->size(0)};
+    }
+  }
+  TORCH_INTERNAL_ASSERT(static_cast<int64_t>(shapes_.size()) == populations_ + 1);
   derive_schedule();
   derive_components();
+}
+
+std::vector<int64_t> Circuit::batch_shape(int64_t p, int64_t batch) const {
+  std::vector<int64_t> sizes{batch};
+  sizes.insert(sizes.end(), shapes_[p].begin(), shapes_[p].end());
+  return sizes;
 }
 
 Circuit Circuit::layered(std::vector<at::Tensor> weights,

@@ -2,54 +2,57 @@
 
 namespace eiprop {
 namespace kernels {
+namespace {
+
+// A population's bias ([N], or [C] on [B, C, H, W] rates) broadcast to `sizes`.
+at::Tensor expand_bias(const at::Tensor& bias, at::IntArrayRef sizes) {
+  std::vector<int64_t> shape(sizes.size(), 1);
+  shape[1] = bias.size(0);
+  return bias.view(shape).expand(sizes);
+}
+
+}  // namespace
 
 at::Tensor drive(const Circuit& circuit, int64_t p, const std::vector<at::Tensor>& rates) {
   const auto& bias = circuit.bias(p);
+  bool bias_added = !bias.has_value();
   at::Tensor u;
   for (int64_t k : circuit.incoming(p)) {
     const Projection& projection = circuit.projection(k);
     const at::Tensor& r = rates[projection.pre];
-    if (!u.defined()) {
-      u = bias.has_value() ? at::addmm(*bias, r, projection.weight.t())
-                           : at::mm(r, projection.weight.t());
+    if (u.defined()) {
+      transmit_into(u, projection, r);
+    } else if (projection.kind == ProjectionKind::dense && !bias_added) {
+      u = at::addmm(*bias, r, projection.weight.t());  // the bias inside the GEMM
+      bias_added = true;
     } else {
-      u.addmm_(r, projection.weight.t());
+      u = transmit(projection, r);
     }
   }
   if (!u.defined()) {
-    const at::Tensor& input = rates[0];
     TORCH_INTERNAL_ASSERT(bias.has_value(), "eiprop: population without drive or bias");
-    u = bias->unsqueeze(0).expand({input.size(0), bias->size(0)}).clone();
+    return expand_bias(*bias, circuit.batch_shape(p, rates[0].size(0))).clone();
   }
+  if (!bias_added) u.add_(expand_bias(*bias, u.sizes()));
   return u;
 }
 
 at::Tensor retrograde_credit(const Circuit& circuit, int64_t q,
-                             const std::vector<at::Tensor>& balance_credits) {
+                             const std::vector<at::Tensor>& balance_credits,
+                             const at::Tensor& presynaptic_rate) {
   at::Tensor c;
+  std::vector<int64_t> sizes;
   for (int64_t k : circuit.outgoing(q)) {
     const Projection& projection = circuit.projection(k);
     const at::Tensor& delta = balance_credits[projection.post];
-    if (!c.defined()) {
-      c = at::mm(delta, projection.weight);
+    if (sizes.empty()) sizes = circuit.batch_shape(q, delta.size(0));
+    if (c.defined()) {
+      retrograde_into(c, projection, delta, sizes, presynaptic_rate);
     } else {
-      c.addmm_(delta, projection.weight);
+      c = retrograde(projection, delta, sizes, presynaptic_rate);
     }
   }
   return c;
-}
-
-at::Tensor weight_plasticity(const at::Tensor& balance_credit, const at::Tensor& presynaptic_rate,
-                             double scale) {
-  // addmm with beta = 0 ignores its first argument and scales the product inside the GEMM.
-  auto update = at::empty({balance_credit.size(1), presynaptic_rate.size(1)},
-                          balance_credit.options());
-  return at::addmm(update, balance_credit.t(), presynaptic_rate, /*beta=*/0, /*alpha=*/scale);
-}
-
-at::Tensor bias_plasticity(const at::Tensor& balance_credit, double scale) {
-  auto update = balance_credit.sum(0);
-  return scale == 1.0 ? update : update.mul_(scale);
 }
 
 std::pair<at::Tensor, at::Tensor> ei_currents(const at::Tensor& presynaptic_rates,

@@ -146,10 +146,12 @@ Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
                               const std::vector<bool>& weight_wanted,
                               const std::vector<bool>& bias_wanted) {
   Plasticity updates;
+  // The operators' projections are dense.
   for (size_t k = 0; k < pre.size(); ++k) {
     const bool wanted = weight_wanted.empty() || weight_wanted[k];
     updates.weight_updates.push_back(
-        wanted ? kernels::weight_plasticity(balance_credits[post[k]], rates[pre[k]], scale)
+        wanted ? kernels::hebbian(kernels::Projection{pre[k], post[k], at::Tensor()},
+                                  balance_credits[post[k]], rates[pre[k]], scale)
                : at::Tensor());
   }
   for (size_t p = 1; p < balance_credits.size(); ++p) {

@@ -16,10 +16,21 @@ struct CreditProblem {
   const std::vector<at::Tensor>& rates;
   int64_t output;
   const at::Tensor& output_error;
+  std::vector<bool> reads_rates;  // per population 0..P: a max_pool2d projection leaves it
+
+  // q's rates where a max_pool2d projection leaving q reads them (to find its winners): the
+  // rates when known, else recomputed from the drive. Undefined elsewhere (no other kind reads
+  // them), and for the input population when the caller holds no rates.
+  at::Tensor presynaptic(int64_t q) const {
+    if (!reads_rates[q]) return at::Tensor();
+    if (!rates.empty()) return rates[q];
+    TORCH_INTERNAL_ASSERT(q > 0, "eiprop: a max_pool2d projection from the input needs the input");
+    return kernels::rate(circuit.activation(q), drives[q]);
+  }
 
   // The credit population q is driven to: retrograde signal plus its own imbalance.
   at::Tensor target(int64_t q, const std::vector<at::Tensor>& balance_credits) const {
-    at::Tensor c = kernels::retrograde_credit(circuit, q, balance_credits);
+    at::Tensor c = kernels::retrograde_credit(circuit, q, balance_credits, presynaptic(q));
     if (q == output) {
       c = c.defined() ? c.add_(output_error) : output_error.clone();
     }
@@ -70,7 +81,11 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
                                 const std::vector<at::Tensor>& rates, int64_t output,
                                 const at::Tensor& output_error, const SolverOptions& options,
                                 bool input_credit) {
-  const CreditProblem problem{circuit, drives, rates, output, output_error};
+  std::vector<bool> reads_rates(circuit.populations() + 1, false);
+  for (const auto& projection : circuit.projections()) {
+    if (projection.kind == kernels::ProjectionKind::max_pool2d) reads_rates[projection.pre] = true;
+  }
+  const CreditProblem problem{circuit, drives, rates, output, output_error, std::move(reads_rates)};
   CreditEquilibrium state;
   state.credits.resize(circuit.populations() + 1);
   state.balance_credits.resize(circuit.populations() + 1);
@@ -84,7 +99,10 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
     state = relax(problem, std::move(state), options);
   }
   // The input population is clamped: its credit is a read-out of the retrograde signal.
-  if (input_credit) state.credits[0] = kernels::retrograde_credit(circuit, 0, state.balance_credits);
+  if (input_credit) {
+    state.credits[0] =
+        kernels::retrograde_credit(circuit, 0, state.balance_credits, problem.presynaptic(0));
+  }
   return state;
 }
 

@@ -31,8 +31,7 @@ FiringEquilibrium relax(const Circuit& circuit, FiringEquilibrium state,
                         const SolverOptions& options) {
   const int64_t batch = state.rates[0].size(0);
   for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    const int64_t width = circuit.projection(circuit.incoming(p).front()).weight.size(0);
-    state.rates[p] = at::zeros({batch, width}, state.rates[0].options());
+    state.rates[p] = at::zeros(circuit.batch_shape(p, batch), state.rates[0].options());
   }
   auto& drives = state.drives;
   const auto firing = [&](const std::vector<at::Tensor>& rates, std::vector<at::Tensor>& targets) {

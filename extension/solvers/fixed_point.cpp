@@ -18,8 +18,11 @@ namespace {
 class Anderson {
  public:
   Anderson(const std::vector<at::Tensor>& state, double beta) : beta_(beta) {
-    for (size_t p = 1; p < state.size(); ++p) widths_.push_back(state[p].size(1));
     const int64_t batch = state[1].size(0);
+    for (size_t p = 1; p < state.size(); ++p) {
+      shapes_.push_back(state[p].sizes().vec());  // [B, N] or [B, C, H, W]
+      widths_.push_back(c10::multiply_integers(state[p].sizes().slice(1)));
+    }
     const int64_t width = std::accumulate(widths_.begin(), widths_.end(), int64_t{0});
     mixed_ = at::zeros({batch, kAndersonMemory, width}, state[1].options());
     residuals_ = at::zeros_like(mixed_);
@@ -61,15 +64,21 @@ class Anderson {
     }
     // Views, not copies: the map's matrix products read strided rows as they are.
     const auto parts = at::split_with_sizes(next_, widths_, 1);
-    for (size_t p = 1; p < state.size(); ++p) state[p] = parts[p - 1];
+    for (size_t p = 1; p < state.size(); ++p) state[p] = parts[p - 1].view(shapes_[p - 1]);
   }
 
  private:
+  // [B, sum of N_p]: each population's rates per sample laid out flat, side by side.
   static at::Tensor flatten(const std::vector<at::Tensor>& populations) {
-    return at::cat(at::TensorList(populations).slice(1), 1);
+    std::vector<at::Tensor> rows;
+    for (size_t p = 1; p < populations.size(); ++p) {
+      rows.push_back(populations[p].flatten(1));
+    }
+    return at::cat(rows, 1);
   }
 
   double beta_;
+  std::vector<std::vector<int64_t>> shapes_;
   std::vector<int64_t> widths_;
   at::Tensor mixed_;      // [B, m, N]: X_i + beta G_i
   at::Tensor residuals_;  // [B, m, N]: G_i

@@ -145,14 +145,14 @@ struct Simulator::Impl {
     const auto imbalance = target - rates[graph.output];
     std::vector<torch::Tensor> retrograde(P + 1);
     for (int64_t q = 1; q <= P; ++q) {
-      retrograde[q] = kernels::retrograde_credit(circuit, q, balance_credits);
+      retrograde[q] = kernels::retrograde_credit(circuit, q, balance_credits, rates[q]);
     }
     const double plasticity_scale =
         options.eta() * options.dt() / (options.tau_W() * static_cast<double>(input.size(0)));
     std::vector<torch::Tensor> weight_changes, bias_changes(P + 1);
     for (const auto& projection : circuit.projections()) {
-      weight_changes.push_back(kernels::weight_plasticity(
-          balance_credits[projection.post], rates[projection.pre], plasticity_scale));
+      weight_changes.push_back(kernels::hebbian(projection, balance_credits[projection.post],
+                                                rates[projection.pre], plasticity_scale));
     }
     for (int64_t p = 1; p <= P; ++p) {
       if (biases[p - 1].has_value()) {

@@ -1,0 +1,143 @@
+#include "kernels/projection.h"
+
+namespace eiprop {
+namespace kernels {
+namespace {
+
+at::IntArrayRef pair(const std::array<int64_t, 2>& values) { return values; }
+
+// The window winners of a max_pool2d projection, as at::max_pool2d_with_indices picks them.
+std::tuple<at::Tensor, at::Tensor> max_pool(const Projection& projection, const at::Tensor& rate) {
+  const Geometry& g = projection.geometry;
+  return at::max_pool2d_with_indices(rate, pair(g.kernel), pair(g.stride), pair(g.padding),
+                                     pair(g.dilation), g.ceil_mode);
+}
+
+}  // namespace
+
+at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_rate) {
+  const Geometry& g = projection.geometry;
+  switch (projection.kind) {
+    case ProjectionKind::dense:
+      return at::mm(presynaptic_rate, projection.weight.t());
+    case ProjectionKind::conv2d:
+      return at::convolution(presynaptic_rate, projection.weight, c10::nullopt, pair(g.stride),
+                             pair(g.padding), pair(g.dilation), /*transposed=*/false,
+                             /*output_padding=*/{0, 0}, g.groups);
+    case ProjectionKind::avg_pool2d:
+      return at::avg_pool2d(presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding),
+                            g.ceil_mode, g.count_include_pad);
+    case ProjectionKind::max_pool2d:
+      return std::get<0>(max_pool(projection, presynaptic_rate));
+    case ProjectionKind::flatten:  // a copy: the drive is accumulated in place
+      return presynaptic_rate.flatten(1).clone();
+  }
+  TORCH_INTERNAL_ASSERT(false, "eiprop: unknown projection kind");
+}
+
+void transmit_into(at::Tensor& drive, const Projection& projection,
+                   const at::Tensor& presynaptic_rate) {
+  if (projection.kind == ProjectionKind::dense) {
+    drive.addmm_(presynaptic_rate, projection.weight.t());
+  } else if (projection.kind == ProjectionKind::flatten) {
+    drive.add_(presynaptic_rate.reshape(drive.sizes()));
+  } else {
+    drive.add_(transmit(projection, presynaptic_rate));
+  }
+}
+
+at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_credit,
+                      at::IntArrayRef presynaptic_sizes, const at::Tensor& presynaptic_rate) {
+  const Geometry& g = projection.geometry;
+  switch (projection.kind) {
+    case ProjectionKind::dense:
+      return at::mm(balance_credit, projection.weight);
+    case ProjectionKind::conv2d: {
+      // The transposed convolution through the same synapses; output_padding restores the
+      // presynaptic size that the forward's floor division lost.
+      const auto& w = projection.weight;
+      std::vector<int64_t> output_padding(2);
+      for (int d = 0; d < 2; ++d) {
+        const int64_t reached = (balance_credit.size(2 + d) - 1) * g.stride[d] -
+                                2 * g.padding[d] + g.dilation[d] * (w.size(2 + d) - 1) + 1;
+        output_padding[d] = presynaptic_sizes[2 + d] - reached;
+      }
+      return at::conv_transpose2d(balance_credit, w, c10::nullopt, pair(g.stride),
+                                  pair(g.padding), output_padding, g.groups, pair(g.dilation));
+    }
+    case ProjectionKind::avg_pool2d:
+      // The backward reads only its `self` argument's sizes.
+      return at::avg_pool2d_backward(balance_credit,
+                                     at::empty(presynaptic_sizes, balance_credit.options()),
+                                     pair(g.kernel),
+                                     pair(g.stride), pair(g.padding), g.ceil_mode,
+                                     g.count_include_pad, c10::nullopt);
+    case ProjectionKind::max_pool2d: {
+      TORCH_INTERNAL_ASSERT(presynaptic_rate.defined(),
+                            "eiprop: a max_pool2d projection's credit needs the presynaptic rates");
+      const auto indices = std::get<1>(max_pool(projection, presynaptic_rate));
+      return at::max_pool2d_with_indices_backward(balance_credit, presynaptic_rate,
+                                                  pair(g.kernel), pair(g.stride), pair(g.padding),
+                                                  pair(g.dilation), g.ceil_mode, indices);
+    }
+    case ProjectionKind::flatten:  // a copy: the credit is accumulated in place
+      return balance_credit.reshape(presynaptic_sizes).clone();
+  }
+  TORCH_INTERNAL_ASSERT(false, "eiprop: unknown projection kind");
+}
+
+void retrograde_into(at::Tensor& credit, const Projection& projection,
+                     const at::Tensor& balance_credit, at::IntArrayRef presynaptic_sizes,
+                     const at::Tensor& presynaptic_rate) {
+  if (projection.kind == ProjectionKind::dense) {
+    credit.addmm_(balance_credit, projection.weight);
+  } else if (projection.kind == ProjectionKind::flatten) {
+    credit.add_(balance_credit.reshape(presynaptic_sizes));
+  } else {
+    credit.add_(retrograde(projection, balance_credit, presynaptic_sizes, presynaptic_rate));
+  }
+}
+
+at::Tensor hebbian(const Projection& projection, const at::Tensor& balance_credit,
+                   const at::Tensor& presynaptic_rate, double scale) {
+  const Geometry& g = projection.geometry;
+  switch (projection.kind) {
+    case ProjectionKind::dense: {
+      // addmm with beta = 0 ignores its first argument and scales the product inside the GEMM.
+      auto update = at::empty({balance_credit.size(1), presynaptic_rate.size(1)},
+                              balance_credit.options());
+      return at::addmm(update, balance_credit.t(), presynaptic_rate, /*beta=*/0, /*alpha=*/scale);
+    }
+    case ProjectionKind::conv2d: {
+      // The weight gradient of ATen's convolution backward: the product summed over positions.
+      auto update = std::get<1>(at::convolution_backward(
+          balance_credit, presynaptic_rate, projection.weight, c10::nullopt, pair(g.stride),
+          pair(g.padding), pair(g.dilation), /*transposed=*/false, /*output_padding=*/{0, 0},
+          g.groups, {false, true, false}));
+      return scale == 1.0 ? update : update.mul_(scale);
+    }
+    default:
+      TORCH_INTERNAL_ASSERT(false, "eiprop: a ", projection_kind_name(projection.kind),
+                            " projection has no synapses to change");
+  }
+}
+
+at::Tensor bias_plasticity(const at::Tensor& balance_credit, double scale) {
+  auto update = balance_credit.dim() == 2 ? balance_credit.sum(0)
+                                          : balance_credit.sum({0, 2, 3});
+  return scale == 1.0 ? update : update.mul_(scale);
+}
+
+const char* projection_kind_name(ProjectionKind kind) {
+  switch (kind) {
+    case ProjectionKind::dense: return "dense";
+    case ProjectionKind::conv2d: return "conv2d";
+    case ProjectionKind::avg_pool2d: return "avg_pool2d";
+    case ProjectionKind::max_pool2d: return "max_pool2d";
+    case ProjectionKind::flatten: return "flatten";
+  }
+  return "unknown";
+}
+
+}  // namespace kernels
+}  // namespace eiprop
