@@ -2,6 +2,7 @@
 // training loops — same gradients, same optimizer trajectories, same SGD steps (float64).
 #include "reference.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <torch/autograd.h>
@@ -10,6 +11,7 @@
 #include <torch/nn/module.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/optim/adam.h>
@@ -219,6 +221,74 @@ TEST(Convert, UnsupportedLayersAreNamed) {
   expect_error(
       [] { convert(torch::nn::Sequential(torch::nn::Linear(4, 3), torch::nn::Linear(4, 2))); },
       {"eiprop::convert", "layer '1'", "takes 4 inputs", "gives 3"});
+}
+
+// A model the rule covers in part: the runs of Linear layers and supported activations become
+// circuits, BatchNorm, Dropout and an unsupported LeakyReLU stay with autograd, and 3 SGD steps
+// in float64 (the same dropout masks) give the unconverted model's parameters and BatchNorm
+// statistics.
+TEST(Convert, PartsOfAModelTrainAsTheUnconvertedModel) {
+  torch::manual_seed(8);
+  torch::nn::Sequential model(
+      torch::nn::Linear(6, 8), torch::nn::Tanh(), torch::nn::BatchNorm1d(8),
+      torch::nn::Dropout(0.5), torch::nn::Linear(8, 8), torch::nn::ReLU(),
+      torch::nn::Linear(8, 8),
+      torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+      torch::nn::Linear(8, 3));
+  model->to(at::kDouble);
+  auto reference = std::dynamic_pointer_cast<torch::nn::SequentialImpl>(model->clone());
+  auto parts = convert_parts(model, RelaxationOptions("sweep"));
+  std::printf("%s", parts.report().c_str());
+  ASSERT_EQ(parts.circuits.size(), 3u);
+  EXPECT_EQ(parts.circuits[0].rfind("0-1 (", 0), 0u) << parts.circuits[0];
+  EXPECT_EQ(parts.circuits[1].rfind("4-6 (", 0), 0u) << parts.circuits[1];
+  EXPECT_EQ(parts.circuits[2].rfind("8 (", 0), 0u) << parts.circuits[2];
+  EXPECT_NE(parts.circuits[2].find("-> circuit 8"), std::string::npos) << parts.circuits[2];
+  ASSERT_EQ(parts.autograd.size(), 3u);
+  EXPECT_NE(parts.autograd[0].find("BatchNorm1d"), std::string::npos);
+  EXPECT_NE(parts.autograd[1].find("Dropout"), std::string::npos);
+  EXPECT_NE(parts.autograd[2].find("LeakyReLU"), std::string::npos);
+  // The converted model holds the original's parameters themselves.
+  const auto original = model->parameters();
+  const auto shared = parts.model->parameters();
+  ASSERT_EQ(shared.size(), original.size());
+  for (const auto& parameter : original) {
+    EXPECT_TRUE(std::any_of(shared.begin(), shared.end(),
+                            [&](const at::Tensor& p) { return p.is_same(parameter); }));
+  }
+
+  torch::optim::SGD converted_sgd(parts.model->parameters(), torch::optim::SGDOptions(0.1));
+  torch::optim::SGD reference_sgd(reference->parameters(), torch::optim::SGDOptions(0.1));
+  for (int step = 0; step < 3; ++step) {
+    const auto x = torch::randn({16, 6}, at::kDouble);
+    const auto labels = torch::randint(0, 3, {16}, at::kLong);
+    torch::manual_seed(100 + step);  // the same dropout mask in both
+    const auto converted_loss = F::cross_entropy(parts.model->forward(x), labels);
+    torch::manual_seed(100 + step);
+    const auto reference_loss = F::cross_entropy(reference->forward(x), labels);
+    converted_sgd.zero_grad();
+    reference_sgd.zero_grad();
+    converted_loss.backward();
+    reference_loss.backward();
+    converted_sgd.step();
+    reference_sgd.step();
+  }
+  const auto expected = reference->named_parameters();
+  const auto actual = model->named_parameters();
+  for (const auto& item : expected) {
+    EXPECT_LE(relative_error(actual[item.key()], item.value()), 1e-12) << item.key();
+  }
+  const auto expected_buffers = reference->named_buffers();
+  const auto actual_buffers = model->named_buffers();
+  for (const auto& item : expected_buffers) {
+    if (item.value().is_floating_point()) {
+      EXPECT_LE(relative_error(actual_buffers[item.key()], item.value()), 1e-12) << item.key();
+    }
+  }
+  // The model itself is unchanged: the same children; the converted one has 3 circuits in place
+  // of 7 layers.
+  EXPECT_EQ(model->size(), 9u);
+  EXPECT_EQ(parts.model->size(), 6u);
 }
 
 TEST(PlasticityRule, EqualsSgdOnTheSquaredError) {

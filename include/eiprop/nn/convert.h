@@ -6,6 +6,9 @@
 
 #include <torch/nn/modules/container/sequential.h>
 
+#include <string>
+#include <vector>
+
 namespace eiprop {
 
 // Supported: Linear, Tanh, Sigmoid, ReLU, LeakyReLU(0.01), Softplus(beta 1, threshold 20),
@@ -13,5 +16,24 @@ namespace eiprop {
 // Anything else is refused with an error naming the layer.
 BalancedMLP convert(const torch::nn::Sequential& sequential,
                     const RelaxationOptions& relaxation = {});
+
+// What convert_parts made: a new Sequential holding the same modules except that every maximal
+// run of supported layers is one BalancedMLP sharing their parameters.
+struct ConvertedParts {
+  torch::nn::Sequential model;
+  std::vector<std::string> circuits;  // "2-4 (torch::nn::Linear, ...) -> circuit 2"
+  std::vector<std::string> autograd;  // "5 (torch::nn::BatchNorm1d)": modules left as they are
+  std::string report() const;
+};
+
+// Converts what it can of a Sequential the rule covers only in part: every maximal run of
+// Linear layers (widths chaining, biases all present or all absent) each followed by at most one
+// supported activation becomes a BalancedMLP; any other module (BatchNorm, Dropout, a residual
+// block) is kept as it is and trained by autograd, to which the circuits hand the input credit,
+// so the gradients stay exact. The original Sequential is not changed; the result shares its
+// modules and parameters. (A C++ module calls its children through its own members, so the
+// insides of a kept module are not converted; LibTorch's Sequential holds no Sequential.)
+ConvertedParts convert_parts(const torch::nn::Sequential& sequential,
+                             const RelaxationOptions& relaxation = {});
 
 }  // namespace eiprop
