@@ -6,7 +6,9 @@ model's parameters, the rest stays with autograd, and the report names both. Tra
 in float64 side by side with an unconverted copy on the same batches (the same dropout masks),
 the converted model's parameters equal the copy's to 1e-12 relative: the circuits' credit
 relaxation computes exact gradients and the input credit autograd needs for the layers before
-them. Also: a model with nothing to convert, and the layers that break a run.
+them. Also: the layers that break a run, a model with nothing to convert, and what conversion
+must not change (a module in two slots, hooks, parametrizations, a Sequential subclass that
+indexes its children, a failure half-way, a second call).
 """
 import copy
 import sys
@@ -45,7 +47,6 @@ def check_equal_training():
     first_linears = (converted[0], converted[2])
     conversion = eiprop.convert_parts(converted)
     print(conversion)
-    assert conversion.model is converted
     assert [str(run) for run in conversion.circuits] == [
         "0-3 (Linear, Tanh, Linear, ReLU) -> circuit 0",
         "6.body.0-2 (Linear, Tanh, Linear) -> circuit 6.body.0",
@@ -89,14 +90,14 @@ def check_equal_training():
 
 def check_runs_and_nothing_to_convert():
     # A bias change, widths that do not chain, two activations in a row and a leading
-    # activation each break a run where the model has it.
+    # activation each break a run where the model has it; Identity passes inside a run.
     m = torch.nn.Sequential(torch.nn.Tanh(), torch.nn.Linear(4, 5), torch.nn.Linear(5, 6, bias=False),
-                            torch.nn.ReLU(), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+                            torch.nn.ReLU(), torch.nn.Tanh(), torch.nn.Linear(6, 2),
+                            torch.nn.Identity(), torch.nn.Sigmoid(), torch.nn.Linear(3, 2))
     conversion = eiprop.convert_parts(m)
-    assert [run.layers for run in conversion.circuits] == [["1"], ["2", "3"], ["5"]], \
-        conversion.circuits
+    assert [run.layers for run in conversion.circuits] == \
+        [["1"], ["2", "3"], ["5", "6", "7"], ["8"]], conversion.circuits
     assert conversion.autograd == ["0 (Tanh)", "4 (Tanh)"], conversion.autograd
-    assert m(torch.randn(3, 4)).shape == (3, 2)
 
     plain = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten())
     conversion = eiprop.convert_parts(plain)
@@ -104,9 +105,78 @@ def check_runs_and_nothing_to_convert():
     assert "0 circuit(s)" in str(conversion)
 
 
+def same_output(build, converted_runs):
+    """Converting keeps what the model computes (float64, eval mode); returns the report."""
+    torch.manual_seed(3)
+    model = build().double().eval()
+    x = torch.randn(5, 4, dtype=torch.float64)
+    expected = model(x)
+    conversion = eiprop.convert_parts(model)
+    assert [run.layers for run in conversion.circuits] == converted_runs, conversion.circuits
+    actual = model(x)
+    assert (actual - expected).abs().max().item() <= 1e-12 * expected.abs().max().item(), \
+        (actual, expected)
+    return conversion
+
+
+def check_what_must_not_change():
+    # A module in two slots (a shared activation, tied layers) keeps both slots.
+    act, tied = torch.nn.ReLU(), torch.nn.Linear(4, 4)
+    same_output(lambda: torch.nn.Sequential(torch.nn.Linear(4, 4), act, torch.nn.Linear(4, 4), act),
+                [["0", "1", "2", "3"]])
+    same_output(lambda: torch.nn.Sequential(tied, torch.nn.Tanh(), tied), [["0", "1", "2"]])
+
+    # A Linear with a forward hook or a parametrization stays with autograd (the circuit would
+    # read its weight and skip them).
+    def hooked():
+        first = torch.nn.Linear(4, 4)
+        first.register_forward_hook(lambda module, inputs, output: output * 2)
+        return torch.nn.Sequential(first, torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    conversion = same_output(hooked, [["2"]])
+    assert conversion.autograd == ["0 (Linear)", "1 (Tanh)"], conversion.autograd
+
+    def normalised():
+        first = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 4))
+        return torch.nn.Sequential(first, torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    same_output(normalised, [["2"]])
+
+    # A Sequential subclass with its own forward may index its children: left as it is.
+    class Indexing(torch.nn.Sequential):
+        def forward(self, x):
+            return self[2](self[1](self[0](x)))
+    conversion = same_output(lambda: torch.nn.Sequential(
+        Indexing(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))), [])
+    assert len(conversion.autograd) == 3, conversion.autograd
+
+    # Lazy parameters stay with autograd (their widths are unknown before the first call).
+    lazy = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.LazyLinear(3))
+    conversion = eiprop.convert_parts(lazy)
+    assert [run.layers for run in conversion.circuits] == [["0", "1"]], conversion.circuits
+    assert conversion.autograd == ["2 (LazyLinear)"], conversion.autograd
+
+    # A failure leaves the model as it was: every circuit is built before anything changes (the
+    # second Sequential's Linear has no outputs, which a circuit refuses).
+    broken = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh()),
+                                 torch.nn.Sequential(torch.nn.Linear(4, 0)))
+    try:
+        eiprop.convert_parts(broken)
+    except ValueError as error:
+        assert "widths" in str(error), error
+    else:
+        raise AssertionError("a Linear with no outputs was converted")
+    assert isinstance(broken[0][0], torch.nn.Linear) and len(broken[0]) == 2, broken
+
+    # A second call converts nothing more and does not look inside the circuits.
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.BatchNorm1d(4))
+    eiprop.convert_parts(model)
+    again = eiprop.convert_parts(model)
+    assert again.circuits == [] and again.autograd == ["2 (BatchNorm1d)"], again
+
+
 def main():
     check_equal_training()
     check_runs_and_nothing_to_convert()
+    check_what_must_not_change()
     print("OK")
     return 0
 
