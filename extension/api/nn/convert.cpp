@@ -63,7 +63,7 @@ BalancedMLP circuit_of(const std::vector<torch::nn::Linear>& linears,
 
 // The maximal runs of a Sequential's children that a BalancedMLP takes, as convert_parts finds
 // them: a Linear, then Linears whose widths chain and whose biases are all present or all absent,
-// each followed by at most one supported activation.
+// each followed by at most one supported activation; Identity passes anywhere inside a run.
 struct Run {
   size_t start, end;  // [start, end) of the children
   std::vector<torch::nn::Linear> linears;
@@ -93,6 +93,8 @@ std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& 
       run->linears.emplace_back(linear);
       run->activations.push_back("identity");
       activated = false;
+    } else if (run && children[i]->as<torch::nn::Identity>()) {
+      continue;  // Identity passes anywhere inside a run
     } else if (const auto activation = run && !activated
                                            ? activation_of(children[i], mismatch)
                                            : c10::nullopt) {

@@ -32,7 +32,7 @@ struct ConvertedParts {
 // block) is kept as it is and trained by autograd, to which the circuits hand the input credit,
 // so the gradients stay exact. The original Sequential is not changed; the result shares its
 // modules and parameters. (A C++ module calls its children through its own members, so the
-// insides of a kept module are not converted; LibTorch's Sequential holds no Sequential.)
+// insides of a kept module, a Sequential subclass held in this one included, are not converted.)
 ConvertedParts convert_parts(const torch::nn::Sequential& sequential,
                              const RelaxationOptions& relaxation = {});
 
