@@ -186,10 +186,17 @@ TEST(Statistics, DeterministicForASeedAndRefusesBadInput) {
   EXPECT_EQ(first.high, second.high);
   EXPECT_EQ(permutation_slope_p(data.x, data.y, data.cluster, 100, 3),
             permutation_slope_p(data.x, data.y, data.cluster, 100, 3));
+  // Another seed draws other resamples.
+  const auto other = clustered_slope(data.x, data.y, data.cluster, 0.95, 300, 43);
+  EXPECT_TRUE(other.low != first.low || other.high != first.high);
   EXPECT_THROW(bootstrap_mean({}, 0.95), c10::Error);
   EXPECT_THROW(bootstrap_mean({1.0, 2.0}, 1.5), c10::Error);
   EXPECT_THROW(clustered_slope({1.0, 2.0, 3.0}, {1.0, 2.0}, {0, 0, 1}), c10::Error);
   EXPECT_THROW(permutation_slope_p({1.0, 1.0, 1.0}, {1.0, 2.0, 3.0}, {0, 1, 2}), c10::Error);
+  // x varies only between clusters: nothing to permute within them.
+  EXPECT_THROW(permutation_slope_p({1.0, 1.0, 2.0, 2.0}, {1.0, 2.0, 3.0, 4.0}, {0, 0, 1, 1}),
+               c10::Error);
+  EXPECT_THROW(clustered_slope({1.0, 2.0, 3.0}, {1.0, 2.0, 2.5}, {0, 0, 0}), c10::Error);
   EXPECT_THROW(clustered_regression({{1.0, 2.0, 3.0, 4.0}, {2.0, 4.0, 6.0, 8.0}},
                                     {1.0, 2.0, 3.0, 4.0}, {0, 1, 2, 3}),
                c10::Error);

@@ -138,13 +138,34 @@ double permutation_slope_p(const std::vector<double>& x, const std::vector<doubl
                            uint64_t seed) {
   check_paired("permutation_slope_p", x.size(), y.size(), cluster.size());
   check_resamples("permutation_slope_p", permutations);
-  const double observed = std::abs(slope(x, y));
-  TORCH_CHECK(std::isfinite(observed), "eiprop::analysis::permutation_slope_p: x has no spread "
-              "(every value equal) or holds NaN/Inf");
+  // The within-cluster slope: x and y centred in each cluster. Permuting y within clusters
+  // leaves the clusters' means, and so any between-cluster part of a pooled slope, fixed; only
+  // the within part tests the trend.
   const auto groups = clusters_of(cluster);
+  std::vector<double> xc(x.size()), yc(y.size());
+  bool varies = false;
+  for (const auto& members : groups) {
+    double mx = 0.0, my = 0.0;
+    for (size_t i : members) {
+      mx += x[i];
+      my += y[i];
+    }
+    mx /= static_cast<double>(members.size());
+    my /= static_cast<double>(members.size());
+    for (size_t i : members) {
+      xc[i] = x[i] - mx;
+      yc[i] = y[i] - my;
+      varies = varies || xc[i] != 0.0;
+    }
+  }
+  TORCH_CHECK(varies, "eiprop::analysis::permutation_slope_p: x does not vary within any "
+              "cluster, so permuting within clusters cannot test a trend");
+  const double observed = std::abs(slope(xc, yc));
+  TORCH_CHECK(std::isfinite(observed), "eiprop::analysis::permutation_slope_p: x or y holds "
+              "NaN or Inf");
   Engine engine(seed);
   int64_t as_extreme = 0;
-  auto permuted = y;
+  auto permuted = yc;
   for (int64_t s = 0; s < permutations; ++s) {
     for (const auto& members : groups) {
       // Fisher-Yates over the cluster's members.
@@ -153,7 +174,7 @@ double permutation_slope_p(const std::vector<double>& x, const std::vector<doubl
       }
     }
     // A relative margin: permutations that reproduce the observed slope up to rounding count.
-    if (std::abs(slope(x, permuted)) >= observed * (1.0 - 1e-12)) ++as_extreme;
+    if (std::abs(slope(xc, permuted)) >= observed * (1.0 - 1e-12)) ++as_extreme;
   }
   return static_cast<double>(1 + as_extreme) / static_cast<double>(1 + permutations);
 }
@@ -178,6 +199,8 @@ std::vector<Interval> clustered_regression(const std::vector<std::vector<double>
               "collinear or have no spread; their coefficients are not identified");
   const auto groups = clusters_of(cluster);
   const auto count = static_cast<int64_t>(groups.size());
+  TORCH_CHECK(count >= 2, "eiprop::analysis::clustered_regression: one cluster; resampling "
+              "clusters needs at least 2 (and undercovers with few)");
   Engine engine(seed);
   std::vector<std::vector<double>> draws(k);
   const int64_t attempts = 20 * resamples;
