@@ -44,18 +44,13 @@ struct Annealing {
     column_error[l] -= d;
     std::swap(values[p], values[q]);
   }
-
-  double energy() const {
-    double sum = 0.0;
-    for (double e : row_error) sum += e * e;
-    for (double e : column_error) sum += e * e;
-    return sum;
-  }
 };
 
-// Returns the rearranged [rows, columns] weights and |s - s0| / |s0|.
+// Returns the rearranged [rows, columns] weights and |s - s0| / |s0|. With `fixed_diagonal` (a
+// self-projection, whose diagonal the graph drops as self-connections) the diagonal stays where
+// it is and only the other synapses move.
 std::pair<at::Tensor, double> anneal_projection(const at::Tensor& weight, std::seed_seq& seed,
-                                                int64_t sweeps) {
+                                                int64_t sweeps, bool fixed_diagonal) {
   const auto original = weight.detach().to(at::kCPU, at::kDouble).contiguous();
   const int64_t rows = original.size(0), columns = original.size(1), n = original.numel();
   const double* data = original.data_ptr<double>();
@@ -66,8 +61,16 @@ std::pair<at::Tensor, double> anneal_projection(const at::Tensor& weight, std::s
   }
   Annealing state{rows, columns, std::vector<double>(data, data + n),
                   std::vector<double>(rows), std::vector<double>(columns)};
+  std::vector<int64_t> movable;
+  for (int64_t p = 0; p < n; ++p) {
+    if (!(fixed_diagonal && p / columns == p % columns)) movable.push_back(p);
+  }
+  const auto m = static_cast<int64_t>(movable.size());
   std::mt19937_64 engine(seed);
-  std::shuffle(state.values.begin(), state.values.end(), engine);
+  std::vector<double> moving;
+  for (int64_t p : movable) moving.push_back(state.values[p]);
+  std::shuffle(moving.begin(), moving.end(), engine);
+  for (int64_t i = 0; i < m; ++i) state.values[movable[i]] = moving[i];
   for (int64_t p = 0; p < n; ++p) {
     state.row_error[p / columns] += std::abs(state.values[p]);
     state.column_error[p % columns] += std::abs(state.values[p]);
@@ -75,8 +78,9 @@ std::pair<at::Tensor, double> anneal_projection(const at::Tensor& weight, std::s
   for (int64_t i = 0; i < rows; ++i) state.row_error[i] -= target_rows[i];
   for (int64_t j = 0; j < columns; ++j) state.column_error[j] -= target_columns[j];
 
-  if (n >= 2) {
-    std::uniform_int_distribution<int64_t> position(0, n - 1);
+  if (m >= 2) {
+    std::uniform_int_distribution<int64_t> pick(0, m - 1);
+    const auto position = [&](std::mt19937_64& e) { return movable[pick(e)]; };
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     // Starting temperature: the mean |energy change| of random proposals; cooled geometrically
     // by a factor 1e-6 over the run, so it ends in a greedy descent.
@@ -86,7 +90,7 @@ std::pair<at::Tensor, double> anneal_projection(const at::Tensor& weight, std::s
       mean_change += std::abs(state.swap_change(position(engine), position(engine)));
     }
     double temperature = mean_change / kCalibration;
-    const int64_t proposals = sweeps * n;
+    const int64_t proposals = sweeps * m;
     const double cooling = std::pow(1e-6, 1.0 / static_cast<double>(std::max<int64_t>(proposals, 1)));
     for (int64_t t = 0; t < proposals; ++t, temperature *= cooling) {
       const int64_t p = position(engine), q = position(engine);
@@ -97,10 +101,22 @@ std::pair<at::Tensor, double> anneal_projection(const at::Tensor& weight, std::s
       }
     }
   }
-  double target_norm = 0.0;
-  for (double s : target_rows) target_norm += s * s;
-  for (double s : target_columns) target_norm += s * s;
-  const double error = target_norm > 0.0 ? std::sqrt(state.energy() / target_norm) : 0.0;
+  // The residual from the final arrangement itself (not the errors updated along the way).
+  std::vector<double> final_rows(rows, 0.0), final_columns(columns, 0.0);
+  for (int64_t p = 0; p < n; ++p) {
+    final_rows[p / columns] += std::abs(state.values[p]);
+    final_columns[p % columns] += std::abs(state.values[p]);
+  }
+  double target_norm = 0.0, gap = 0.0;
+  for (int64_t i = 0; i < rows; ++i) {
+    target_norm += target_rows[i] * target_rows[i];
+    gap += (final_rows[i] - target_rows[i]) * (final_rows[i] - target_rows[i]);
+  }
+  for (int64_t j = 0; j < columns; ++j) {
+    target_norm += target_columns[j] * target_columns[j];
+    gap += (final_columns[j] - target_columns[j]) * (final_columns[j] - target_columns[j]);
+  }
+  const double error = target_norm > 0.0 ? std::sqrt(gap / target_norm) : 0.0;
   auto rearranged = at::tensor(state.values, at::kDouble).view({rows, columns});
   return {rearranged.to(weight.scalar_type()), error};
 }
@@ -126,7 +142,8 @@ StrengthPreservingCopy preserve_strengths(const CircuitConnectivity& circuit, ui
     // Copies seeded s and s + 1 share no projection stream.
     std::seed_seq projection_seed{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32),
                                   static_cast<uint32_t>(k)};
-    auto [weights, error] = anneal_projection(circuit.weights[k], projection_seed, sweeps);
+    auto [weights, error] = anneal_projection(circuit.weights[k], projection_seed, sweeps,
+                                              circuit.pre[k] == circuit.post[k]);
     copy.circuit.weights[k] = std::move(weights);
     copy.strength_error = std::max(copy.strength_error, error);
   }

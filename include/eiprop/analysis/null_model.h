@@ -45,7 +45,9 @@ struct StrengthPreservingCopy {
 // A copy of `circuit` whose weights[k] holds the entries of the original weights[k], rearranged
 // at random with every row and column sum of |weights[k]| kept (to `strength_error`):
 // a uniform shuffle, then `sweeps` x (entries) annealed swap proposals per projection, each
-// projection's stream seeded by (seed, k). Signs travel with their weights.
+// projection's stream seeded by (seed, k). Signs travel with their weights. A self-projection
+// (pre == post) keeps its diagonal in place: the graph drops those self-connections, so moving
+// weight onto or off them would change the graph's strengths.
 StrengthPreservingCopy preserve_strengths(const CircuitConnectivity& circuit, uint64_t seed,
                                           int64_t sweeps = 300);
 
