@@ -48,29 +48,34 @@ Interval percentile(double estimate, std::vector<double> draws, double level) {
   return {estimate, at_quantile(tail), at_quantile(1.0 - tail), level};
 }
 
+// The OLS slope of y on one regressor, cov(x, y) / var(x), in closed form; nullopt when x has
+// no spread (up to rounding).
+c10::optional<double> slope(const std::vector<double>& x, const std::vector<double>& y) {
+  const double n = static_cast<double>(x.size());
+  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
+  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
+  double sxy = 0.0, sxx = 0.0, scale = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    sxy += (x[i] - mx) * (y[i] - my);
+    sxx += (x[i] - mx) * (x[i] - mx);
+    scale = std::max(scale, std::abs(x[i]));
+  }
+  if (!(sxx > 1e-24 * n * scale * scale)) return c10::nullopt;
+  return sxy / sxx;
+}
+
 // OLS coefficients [b_1..b_k] (intercept dropped) of y on the rows' regressors; nullopt when the
 // centred design is rank-deficient (e.g. every x equal).
 c10::optional<std::vector<double>> least_squares(const std::vector<std::vector<double>>& rows,
                                                  const std::vector<double>& y) {
   const auto n = static_cast<int64_t>(rows.size());
   const auto k = static_cast<int64_t>(rows.front().size());
-  if (k == 1) {  // closed form: cov(x, y) / var(x)
-    double mx = 0.0, my = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      mx += rows[i][0];
-      my += y[i];
-    }
-    mx /= static_cast<double>(n);
-    my /= static_cast<double>(n);
-    double sxy = 0.0, sxx = 0.0, scale = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-      sxy += (rows[i][0] - mx) * (y[i] - my);
-      sxx += (rows[i][0] - mx) * (rows[i][0] - mx);
-      scale = std::max(scale, std::abs(rows[i][0]));
-    }
-    // No spread in x (up to rounding): the slope is not identified.
-    if (!(sxx > 1e-24 * static_cast<double>(n) * scale * scale)) return c10::nullopt;
-    return std::vector<double>{sxy / sxx};
+  if (k == 1) {
+    std::vector<double> x(n);
+    for (int64_t i = 0; i < n; ++i) x[i] = rows[i][0];
+    const auto b = slope(x, y);
+    if (!b.has_value()) return c10::nullopt;
+    return std::vector<double>{*b};
   }
   auto x = at::empty({n, k}, at::kDouble);
   auto* entries = x.data_ptr<double>();
@@ -84,19 +89,6 @@ c10::optional<std::vector<double>> least_squares(const std::vector<std::vector<d
   const auto coefficients = solution.squeeze(1).contiguous();
   return std::vector<double>(coefficients.data_ptr<double>(),
                              coefficients.data_ptr<double>() + k);
-}
-
-// The OLS slope of y on one regressor, in closed form.
-double slope(const std::vector<double>& x, const std::vector<double>& y) {
-  const double n = static_cast<double>(x.size());
-  const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n;
-  const double my = std::accumulate(y.begin(), y.end(), 0.0) / n;
-  double sxy = 0.0, sxx = 0.0;
-  for (size_t i = 0; i < x.size(); ++i) {
-    sxy += (x[i] - mx) * (y[i] - my);
-    sxx += (x[i] - mx) * (x[i] - mx);
-  }
-  return sxy / sxx;
 }
 
 // Observation indices of each cluster, in label order.
@@ -160,9 +152,11 @@ double permutation_slope_p(const std::vector<double>& x, const std::vector<doubl
   }
   TORCH_CHECK(varies, "eiprop::analysis::permutation_slope_p: x does not vary within any "
               "cluster, so permuting within clusters cannot test a trend");
-  const double observed = std::abs(slope(xc, yc));
-  TORCH_CHECK(std::isfinite(observed), "eiprop::analysis::permutation_slope_p: x or y holds "
-              "NaN or Inf");
+  const auto fitted = slope(xc, yc);
+  TORCH_CHECK(fitted.has_value() && std::isfinite(*fitted),
+              "eiprop::analysis::permutation_slope_p: x has no spread within the clusters, or x or "
+              "y holds NaN or Inf");
+  const double observed = std::abs(*fitted);
   Engine engine(seed);
   int64_t as_extreme = 0;
   auto permuted = yc;
@@ -174,7 +168,7 @@ double permutation_slope_p(const std::vector<double>& x, const std::vector<doubl
       }
     }
     // A relative margin: permutations that reproduce the observed slope up to rounding count.
-    if (std::abs(slope(xc, permuted)) >= observed * (1.0 - 1e-12)) ++as_extreme;
+    if (std::abs(*slope(xc, permuted)) >= observed * (1.0 - 1e-12)) ++as_extreme;
   }
   return static_cast<double>(1 + as_extreme) / static_cast<double>(1 + permutations);
 }
