@@ -6,13 +6,6 @@ namespace {
 
 at::IntArrayRef pair(const std::array<int64_t, 2>& values) { return values; }
 
-// The window winners of a max_pool2d projection, as at::max_pool2d_with_indices picks them.
-std::tuple<at::Tensor, at::Tensor> max_pool(const Projection& projection, const at::Tensor& rate) {
-  const Geometry& g = projection.geometry;
-  return at::max_pool2d_with_indices(rate, pair(g.kernel), pair(g.stride), pair(g.padding),
-                                     pair(g.dilation), g.ceil_mode);
-}
-
 }  // namespace
 
 at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_rate) {
@@ -27,8 +20,9 @@ at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_
     case ProjectionKind::avg_pool2d:
       return at::avg_pool2d(presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding),
                             g.ceil_mode, g.count_include_pad);
-    case ProjectionKind::max_pool2d:
-      return std::get<0>(max_pool(projection, presynaptic_rate));
+    case ProjectionKind::max_pool2d:  // the maxima only; retrograde finds the winners
+      return at::max_pool2d(presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding),
+                            pair(g.dilation), g.ceil_mode);
     case ProjectionKind::flatten:  // a copy: the drive is accumulated in place
       return presynaptic_rate.flatten(1).clone();
   }
@@ -75,7 +69,10 @@ at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_cr
     case ProjectionKind::max_pool2d: {
       TORCH_INTERNAL_ASSERT(presynaptic_rate.defined(),
                             "eiprop: a max_pool2d projection's credit needs the presynaptic rates");
-      const auto indices = std::get<1>(max_pool(projection, presynaptic_rate));
+      // The window winners, as at::max_pool2d_with_indices picks them (PyTorch's ties).
+      const auto indices = std::get<1>(at::max_pool2d_with_indices(
+          presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding), pair(g.dilation),
+          g.ceil_mode));
       return at::max_pool2d_with_indices_backward(balance_credit, presynaptic_rate,
                                                   pair(g.kernel), pair(g.stride), pair(g.padding),
                                                   pair(g.dilation), g.ceil_mode, indices);
