@@ -29,6 +29,19 @@ at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_
   TORCH_INTERNAL_ASSERT(false, "eiprop: unknown projection kind");
 }
 
+at::Tensor transmit_with_bias(const Projection& projection, const at::Tensor& presynaptic_rate,
+                              const at::Tensor& bias) {
+  const Geometry& g = projection.geometry;
+  if (projection.kind == ProjectionKind::conv2d) {
+    return at::convolution(presynaptic_rate, projection.weight, bias, pair(g.stride),
+                           pair(g.padding), pair(g.dilation), /*transposed=*/false,
+                           /*output_padding=*/{0, 0}, g.groups);
+  }
+  TORCH_INTERNAL_ASSERT(projection.kind == ProjectionKind::dense,
+                        "eiprop: only dense and conv2d projections carry a bias");
+  return at::addmm(bias, presynaptic_rate, projection.weight.t());
+}
+
 void transmit_into(at::Tensor& drive, const Projection& projection,
                    const at::Tensor& presynaptic_rate) {
   if (projection.kind == ProjectionKind::dense) {
@@ -46,19 +59,14 @@ at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_cr
   switch (projection.kind) {
     case ProjectionKind::dense:
       return at::mm(balance_credit, projection.weight);
-    case ProjectionKind::conv2d: {
-      // The transposed convolution through the same synapses; output_padding restores the
-      // presynaptic size that the forward's floor division lost.
-      const auto& w = projection.weight;
-      std::vector<int64_t> output_padding(2);
-      for (int d = 0; d < 2; ++d) {
-        const int64_t reached = (balance_credit.size(2 + d) - 1) * g.stride[d] -
-                                2 * g.padding[d] + g.dilation[d] * (w.size(2 + d) - 1) + 1;
-        output_padding[d] = presynaptic_sizes[2 + d] - reached;
-      }
-      return at::conv_transpose2d(balance_credit, w, c10::nullopt, pair(g.stride),
-                                  pair(g.padding), output_padding, g.groups, pair(g.dilation));
-    }
+    case ProjectionKind::conv2d:
+      // The transposed convolution through the same synapses, as ATen's convolution backward
+      // computes it (the input gradient: it reads only the presynaptic sizes, which restore what
+      // the forward's floor division lost).
+      return std::get<0>(at::convolution_backward(
+          balance_credit, at::empty(presynaptic_sizes, balance_credit.options()),
+          projection.weight, c10::nullopt, pair(g.stride), pair(g.padding), pair(g.dilation),
+          /*transposed=*/false, /*output_padding=*/{0, 0}, g.groups, {true, false, false}));
     case ProjectionKind::avg_pool2d:
       // The backward reads only its `self` argument's sizes.
       return at::avg_pool2d_backward(balance_credit,
@@ -105,18 +113,35 @@ at::Tensor hebbian(const Projection& projection, const at::Tensor& balance_credi
                               balance_credit.options());
       return at::addmm(update, balance_credit.t(), presynaptic_rate, /*beta=*/0, /*alpha=*/scale);
     }
-    case ProjectionKind::conv2d: {
-      // The weight gradient of ATen's convolution backward: the product summed over positions.
-      auto update = std::get<1>(at::convolution_backward(
-          balance_credit, presynaptic_rate, projection.weight, c10::nullopt, pair(g.stride),
-          pair(g.padding), pair(g.dilation), /*transposed=*/false, /*output_padding=*/{0, 0},
-          g.groups, {false, true, false}));
-      return scale == 1.0 ? update : update.mul_(scale);
-    }
+    case ProjectionKind::conv2d:
+      return conv2d_hebbian(projection, balance_credit, presynaptic_rate, scale,
+                            /*weight=*/true, /*bias=*/false)
+          .first;
     default:
       TORCH_INTERNAL_ASSERT(false, "eiprop: a ", projection_kind_name(projection.kind),
                             " projection has no synapses to change");
   }
+}
+
+std::pair<at::Tensor, at::Tensor> conv2d_hebbian(const Projection& projection,
+                                                 const at::Tensor& balance_credit,
+                                                 const at::Tensor& presynaptic_rate, double scale,
+                                                 bool weight, bool bias) {
+  const Geometry& g = projection.geometry;
+  // The weight gradient of ATen's convolution backward is the product summed over positions.
+  const std::vector<int64_t> bias_sizes{balance_credit.size(1)};
+  auto updates = at::convolution_backward(
+      balance_credit, presynaptic_rate, projection.weight,
+      bias ? at::OptionalIntArrayRef(bias_sizes) : at::OptionalIntArrayRef(), pair(g.stride),
+      pair(g.padding), pair(g.dilation), /*transposed=*/false, /*output_padding=*/{0, 0}, g.groups,
+      {false, weight, bias});
+  auto weight_update = std::get<1>(updates);
+  auto bias_update = std::get<2>(updates);
+  if (scale != 1.0) {
+    if (weight) weight_update.mul_(scale);
+    if (bias) bias_update.mul_(scale);
+  }
+  return {weight ? weight_update : at::Tensor(), bias ? bias_update : at::Tensor()};
 }
 
 at::Tensor bias_plasticity(const at::Tensor& balance_credit, double scale) {

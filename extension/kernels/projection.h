@@ -21,6 +21,11 @@ namespace kernels {
 // fresh tensor (never a view of the rates), so a caller may add into it.
 at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_rate);
 
+// The contribution plus the postsynaptic bias, added inside the kernel as torch.nn.Linear and
+// Conv2d add theirs (the same rounding): dense and conv2d projections only.
+at::Tensor transmit_with_bias(const Projection& projection, const at::Tensor& presynaptic_rate,
+                              const at::Tensor& bias);
+
 // Adds the contribution to `drive` in place (a dense projection accumulates inside its GEMM).
 void transmit_into(at::Tensor& drive, const Projection& projection,
                    const at::Tensor& presynaptic_rate);
@@ -40,6 +45,14 @@ void retrograde_into(at::Tensor& credit, const Projection& projection,
 // (and, for conv2d, every position) summed.
 at::Tensor hebbian(const Projection& projection, const at::Tensor& balance_credit,
                    const at::Tensor& presynaptic_rate, double scale);
+
+// scale times a conv2d projection's Hebbian product (when `weight`) and its postsynaptic
+// population's bias update (when `bias`), from one ATen convolution backward, as autograd computes
+// a Conv2d's gradients (the same rounding); an entry not asked for is undefined.
+std::pair<at::Tensor, at::Tensor> conv2d_hebbian(const Projection& projection,
+                                                 const at::Tensor& balance_credit,
+                                                 const at::Tensor& presynaptic_rate, double scale,
+                                                 bool weight, bool bias);
 
 // scale times the balance credit summed over the batch (and positions): the bias update, [N]
 // or [C].

@@ -22,8 +22,8 @@ at::Tensor drive(const Circuit& circuit, int64_t p, const std::vector<at::Tensor
     const at::Tensor& r = rates[projection.pre];
     if (u.defined()) {
       transmit_into(u, projection, r);
-    } else if (projection.kind == ProjectionKind::dense && !bias_added) {
-      u = at::addmm(*bias, r, projection.weight.t());  // the bias inside the GEMM
+    } else if (projection.plastic() && !bias_added) {
+      u = transmit_with_bias(projection, r, *bias);  // the bias inside the GEMM / convolution
       bias_added = true;
     } else {
       u = transmit(projection, r);

@@ -12,8 +12,9 @@ namespace ops {
 CircuitCall parse_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
                           const OptionalTensorList& biases,
                           const std::vector<std::string>& activations, c10::string_view method,
-                          int64_t max_iters, double tol, double dt) {
-  auto graph = parse_layered(op, input, weights, biases, activations);
+                          int64_t max_iters, double tol, double dt,
+                          const std::vector<std::string>& projections) {
+  auto graph = parse_layered(op, input, weights, biases, activations, projections);
   auto options = parse_graph_solver_options(op, graph, Relaxed::rates, method, max_iters, tol, dt,
                                             input.scalar_type());
   const auto layers = static_cast<int64_t>(weights.size());
@@ -24,9 +25,11 @@ CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::Ten
                                 const OptionalTensorList& biases, at::IntArrayRef pre,
                                 at::IntArrayRef post, const std::vector<std::string>& activations,
                                 int64_t output, c10::string_view method, int64_t max_iters,
-                                double tol, double dt) {
-  check_matrix(op, "input", input, at::Tensor());
-  auto graph = parse_graph(op, input.size(1), input, weights, biases, pre, post, activations);
+                                double tol, double dt,
+                                const std::vector<std::string>& projections) {
+  check_circuit_input(op, "input", input, projections);
+  auto graph = parse_graph(op, sample_shape(input), input, weights, biases, pre, post, activations,
+                           projections);
   check_output_population(op, output, graph.circuit.populations());
   auto options = parse_graph_solver_options(op, graph, Relaxed::rates, method, max_iters, tol, dt,
                                             input.scalar_type());
@@ -41,27 +44,27 @@ CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input) {
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const at::Tensor& grad_output, const at::Tensor& input,
                                    at::TensorList weights, at::TensorList rates,
-                                   at::TensorList drives, at::IntArrayRef pre,
-                                   at::IntArrayRef post,
+                                   at::TensorList drives, at::IntArrayRef pre, at::IntArrayRef post,
                                    const std::vector<std::string>& activations, int64_t output,
                                    c10::string_view method, int64_t max_iters, double tol,
-                                   double dt, const c10::List<bool>& output_mask) {
+                                   double dt, const c10::List<bool>& output_mask,
+                                   const std::vector<std::string>& projections) {
   // The saved states must be this graph's: the same checks as the graph operators'.
-  check_matrix(backward_op, "input", input, at::Tensor());
-  const auto graph = parse_graph(backward_op, input.size(1), input, weights, OptionalTensorList(),
-                                 pre, post, activations);
+  check_circuit_input(backward_op, "input", input, projections);
+  const auto graph = parse_graph(backward_op, sample_shape(input), input, weights,
+                                 OptionalTensorList(), pre, post, activations, projections);
   const int64_t populations = graph.circuit.populations();
-  const int64_t projections = static_cast<int64_t>(weights.size());
+  const int64_t projection_count = static_cast<int64_t>(weights.size());
   check_output_population(backward_op, output, populations);
   const int64_t batch = input.size(0);
-  check_population_tensors(backward_op, "rates", rates, graph.widths, batch, input);
-  check_population_tensors(backward_op, "drives", drives, graph.widths, batch, input);
-  check_matrix(backward_op, "grad_output", grad_output, input);
-  check_shape(backward_op, "grad_output", grad_output, {batch, graph.widths[output]},
-              c10::str("[batch, width of the output population ", output, "]"));
-  TORCH_CHECK(static_cast<int64_t>(output_mask.size()) == 1 + projections + populations,
+  check_population_tensors(backward_op, "rates", rates, graph.shapes, batch, input);
+  check_population_tensors(backward_op, "drives", drives, graph.shapes, batch, input);
+  check_rates(backward_op, "grad_output", grad_output, input);
+  check_shape(backward_op, "grad_output", grad_output, graph.circuit.batch_shape(output, batch),
+              c10::str("[batch, shape of the output population ", output, "]"));
+  TORCH_CHECK(static_cast<int64_t>(output_mask.size()) == 1 + projection_count + populations,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
-              1 + projections + populations,
+              1 + projection_count + populations,
               ": one for the input, one per projection, one per population");
   auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
                                             max_iters, tol, dt, input.scalar_type());
@@ -98,11 +101,13 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
     check_finite_step(op, "the credits (backward)", options, std::move(states), credits,
                       check_states);
   }
-  std::vector<bool> weight_wanted(projections), bias_wanted(populations);
-  for (int64_t k = 0; k < projections; ++k) weight_wanted[k] = output_mask.get(1 + k);
-  for (int64_t p = 0; p < populations; ++p) bias_wanted[p] = output_mask.get(1 + projections + p);
-  auto gradients = plasticity_updates(pre, post, credits.balance_credits, all_rates,
-                                      /*scale=*/1.0, weight_wanted, bias_wanted);
+  std::vector<bool> weight_wanted(projection_count), bias_wanted(populations);
+  for (int64_t k = 0; k < projection_count; ++k) weight_wanted[k] = output_mask.get(1 + k);
+  for (int64_t p = 0; p < populations; ++p) {
+    bias_wanted[p] = output_mask.get(1 + projection_count + p);
+  }
+  auto gradients = plasticity_updates(graph.circuit.projections(), credits.balance_credits,
+                                      all_rates, /*scale=*/1.0, weight_wanted, bias_wanted);
   // Only the gradients asked for (a Tensor[] holds no undefined entries).
   const auto asked_for = [](std::vector<at::Tensor> all) {
     all.erase(std::remove_if(all.begin(), all.end(),

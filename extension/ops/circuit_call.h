@@ -34,14 +34,15 @@ struct CircuitCall {
 CircuitCall parse_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
                           const OptionalTensorList& biases,
                           const std::vector<std::string>& activations, c10::string_view method,
-                          int64_t max_iters, double tol, double dt);
+                          int64_t max_iters, double tol, double dt,
+                          const std::vector<std::string>& projections);
 
 // graph_circuit's arguments.
 CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::TensorList weights,
                                 const OptionalTensorList& biases, at::IntArrayRef pre,
                                 at::IntArrayRef post, const std::vector<std::string>& activations,
                                 int64_t output, c10::string_view method, int64_t max_iters,
-                                double tol, double dt);
+                                double tol, double dt, const std::vector<std::string>& projections);
 
 // Rates and drives of populations 1..P at the equilibrium (raises when it is not reached).
 CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
@@ -53,11 +54,11 @@ CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const at::Tensor& grad_output, const at::Tensor& input,
                                    at::TensorList weights, at::TensorList rates,
-                                   at::TensorList drives, at::IntArrayRef pre,
-                                   at::IntArrayRef post,
+                                   at::TensorList drives, at::IntArrayRef pre, at::IntArrayRef post,
                                    const std::vector<std::string>& activations, int64_t output,
                                    c10::string_view method, int64_t max_iters, double tol,
-                                   double dt, const c10::List<bool>& output_mask);
+                                   double dt, const c10::List<bool>& output_mask,
+                                   const std::vector<std::string>& projections);
 
 }  // namespace ops
 }  // namespace eiprop

@@ -1,9 +1,10 @@
 #include "ops/graph.h"
 
-#include "ops/validate.h"
-
 #include <map>
 #include <utility>
+
+#include "ops/projections.h"
+#include "ops/validate.h"
 
 namespace eiprop {
 namespace ops {
@@ -13,28 +14,39 @@ std::string projection(int64_t k, int64_t pre, int64_t post) {
   return c10::str("weights[", k, "] (projection ", k, ": population ", pre, " -> ", post, ")");
 }
 
-// Widths of the populations as the arguments fix them; the first argument that fixes a width is
+// Shapes of the populations as the arguments fix them; the first argument that fixes a shape is
 // remembered so a disagreement names both.
-class Widths {
+class Shapes {
  public:
-  Widths(const char* op, int64_t populations) : op_(op), width_(populations + 1, -1),
-                                                source_(populations + 1) {}
+  Shapes(const char* op, int64_t populations)
+      : op_(op), shape_(populations + 1), source_(populations + 1) {}
 
-  void fix(int64_t p, int64_t width, const std::string& source) {
-    if (width_[p] < 0) {
-      width_[p] = width;
+  bool known(int64_t p) const { return !source_[p].empty(); }
+  const std::vector<int64_t>& shape(int64_t p) const { return shape_[p]; }
+
+  void fix(int64_t p, std::vector<int64_t> shape, const std::string& source) {
+    if (!known(p)) {
+      shape_[p] = std::move(shape);
       source_[p] = source;
       return;
     }
-    TORCH_CHECK(width_[p] == width, op_, ": ", source, " gives ", population(p), " ", width,
-                " neurons but ", source_[p], " gives it ", width_[p]);
+    if (shape_[p] == shape) return;
+    if (shape.size() == 1 && shape_[p].size() == 1) {
+      TORCH_CHECK(false, op_, ": ", source, " gives ", population(p), " ", shape[0],
+                  " neurons but ", source_[p], " gives it ", shape_[p][0]);
+    }
+    TORCH_CHECK(false, op_, ": ", source, " gives ", population(p), " the shape ",
+                shape_text(shape), " but ", source_[p], " gives it ", shape_text(shape_[p]),
+                shape.size() != shape_[p].size()
+                    ? " (between a [C, H, W] population and a dense one goes a flatten)"
+                    : "");
   }
 
-  std::vector<int64_t> widths() const { return width_; }
+  std::vector<std::vector<int64_t>> shapes() const { return shape_; }
 
  private:
   const char* op_;
-  std::vector<int64_t> width_;
+  std::vector<std::vector<int64_t>> shape_;
   std::vector<std::string> source_;
 };
 
@@ -74,10 +86,18 @@ void check_graph_structure(const char* op, int64_t populations, at::IntArrayRef 
   }
 }
 
-GraphCircuit parse_graph(const char* op, int64_t input_width, const at::Tensor& reference,
-                         at::TensorList weights, const OptionalTensorList& biases,
-                         at::IntArrayRef pre, at::IntArrayRef post,
-                         const std::vector<std::string>& activations) {
+ProjectionName graph_projection_names(at::IntArrayRef pre, at::IntArrayRef post) {
+  return [pre = pre.vec(), post = post.vec()](size_t k) {
+    return projection(static_cast<int64_t>(k), pre[k], post[k]);
+  };
+}
+
+GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape,
+                         const at::Tensor& reference, at::TensorList weights,
+                         const OptionalTensorList& biases, at::IntArrayRef pre,
+                         at::IntArrayRef post, const std::vector<std::string>& activations,
+                         const std::vector<std::string>& projections, const GivenShapes& given,
+                         const ProjectionName& name) {
   const auto populations = static_cast<int64_t>(activations.size());
   TORCH_CHECK(populations > 0, op,
               ": activations is empty; a circuit needs at least one population besides the "
@@ -91,31 +111,68 @@ GraphCircuit parse_graph(const char* op, int64_t input_width, const at::Tensor& 
   auto parsed_activations = parse_activations(op, activations);
 
   check_graph_structure(op, populations, pre, post);
-  Widths widths(op, populations);
-  if (input_width >= 0) widths.fix(0, input_width, "input");
-  std::vector<kernels::Projection> projections;
+  const ProjectionName what = name ? name : graph_projection_names(pre, post);
+  const auto specs = parse_projections(op, projections, weights.size(), what);
+  Shapes shapes(op, populations);
+  if (!input_shape.empty()) shapes.fix(0, input_shape, "input");
+  std::vector<kernels::Projection> circuit_projections;
   for (size_t k = 0; k < weights.size(); ++k) {
-    const auto what = projection(k, pre[k], post[k]);
-    check_matrix(op, what, weights[k], reference);
-    widths.fix(post[k], weights[k].size(0), c10::str(what, " (its rows)"));
-    widths.fix(pre[k], weights[k].size(1), c10::str(what, " (its columns)"));
-    projections.push_back(kernels::Projection{pre[k], post[k], weights[k]});
+    check_projection_weight(op, what(k), specs[k], weights[k], reference);
+    if (specs[k].kind == kernels::ProjectionKind::dense) {
+      shapes.fix(post[k], {weights[k].size(0)}, c10::str(what(k), " (its rows)"));
+      shapes.fix(pre[k], {weights[k].size(1)}, c10::str(what(k), " (its columns)"));
+    }
+    circuit_projections.push_back(
+        kernels::Projection{pre[k], post[k], weights[k], specs[k].kind, specs[k].geometry});
   }
+  // The spatial projections carry their presynaptic shape on; the caller's tensors fix what the
+  // weights leave open (drives, when the input is not given), and the biases what remains.
+  const auto carry_on = [&] {
+    for (int64_t pass = 0; pass <= populations; ++pass) {
+      for (size_t k = 0; k < weights.size(); ++k) {
+        if (specs[k].kind == kernels::ProjectionKind::dense || !shapes.known(pre[k])) continue;
+        shapes.fix(post[k],
+                   postsynaptic_shape(op, what(k), specs[k], weights[k], shapes.shape(pre[k])),
+                   what(k));
+      }
+    }
+  };
+  carry_on();
+  for (const auto& [p, shape] : given) {
+    if (!shapes.known(p)) shapes.fix(p, shape.first, shape.second);
+  }
+  carry_on();
 
   std::vector<c10::optional<at::Tensor>> population_biases(populations);
   for (int64_t p = 1; p <= static_cast<int64_t>(biases.size()); ++p) {
     c10::optional<at::Tensor> bias = biases.get(p - 1);
     if (bias.has_value() && !bias->defined()) bias = c10::nullopt;
     if (bias.has_value()) {
-      const auto what = c10::str("biases[", p - 1, "] (population ", p, ")");
-      check_vector(op, what, *bias, reference);
-      widths.fix(p, bias->size(0), what);
+      const auto bias_name = c10::str("biases[", p - 1, "] (population ", p, ")");
+      check_vector(op, bias_name, *bias, reference);
+      if (shapes.known(p) && shapes.shape(p).size() == 3) {
+        TORCH_CHECK(bias->size(0) == shapes.shape(p)[0], op, ": ", bias_name, " has ",
+                    bias->size(0), " entries but ", population(p), " has the shape ",
+                    shape_text(shapes.shape(p)),
+                    "; a [C, H, W] population takes one bias per "
+                    "channel");
+      } else {
+        shapes.fix(p, {bias->size(0)}, bias_name);
+      }
     }
     population_biases[p - 1] = std::move(bias);
   }
-  return {kernels::Circuit(populations, std::move(projections), std::move(population_biases),
-                           std::move(parsed_activations)),
-          widths.widths()};
+  carry_on();
+  for (int64_t p = 1; p <= populations; ++p) {
+    TORCH_CHECK(shapes.known(p), op, ": nothing fixes the shape of ", population(p),
+                "; its incoming projections are spatial and their presynaptic "
+                "shapes are open");
+  }
+  auto population_shapes = shapes.shapes();
+  return {
+      kernels::Circuit(populations, std::move(circuit_projections), std::move(population_biases),
+                       std::move(parsed_activations), population_shapes),
+      population_shapes};
 }
 
 solvers::SolverOptions parse_graph_solver_options(const char* op, const GraphCircuit& graph,
@@ -133,6 +190,16 @@ solvers::SolverOptions parse_graph_solver_options(const char* op, const GraphCir
   return options;
 }
 
+void check_input_credit_shape(const char* op, const GraphCircuit& graph, bool input_credit) {
+  TORCH_CHECK(!input_credit || !graph.shapes[0].empty(), op,
+              ": input_credit=True needs the input population's shape, but "
+              "only spatial "
+              "projections leave it, and the drives do not fix the input they "
+              "came from; pass "
+              "input_credit=False, or use circuit / graph_circuit, whose "
+              "backward has the input");
+}
+
 void check_output_population(const char* op, int64_t output, int64_t populations) {
   TORCH_CHECK(output >= 1 && output <= populations, op, ": output is ", output,
               " but the output population must be one of 1..", populations,
@@ -140,19 +207,29 @@ void check_output_population(const char* op, int64_t output, int64_t populations
 }
 
 void check_population_tensors(const char* op, const char* list, at::TensorList tensors,
-                              const std::vector<int64_t>& widths, int64_t batch,
+                              const std::vector<std::vector<int64_t>>& shapes, int64_t batch,
                               const at::Tensor& reference) {
-  const auto populations = static_cast<int64_t>(widths.size()) - 1;
+  const auto populations = static_cast<int64_t>(shapes.size()) - 1;
   TORCH_CHECK(static_cast<int64_t>(tensors.size()) == populations, op, ": ", list, " has ",
               tensors.size(), " entries but the circuit has ", populations,
               " populations; give one per population 1..P");
   for (int64_t p = 1; p <= populations; ++p) {
     const auto what = c10::str(list, "[", p - 1, "] (population ", p, ")");
-    check_matrix(op, what, tensors[p - 1], reference);
-    check_shape(op, what, tensors[p - 1], {batch, widths[p]},
-                c10::str("[batch, width of population ", p, "]"));
+    std::vector<int64_t> expected{batch};
+    expected.insert(expected.end(), shapes[p].begin(), shapes[p].end());
+    if (shapes[p].size() == 1) {
+      check_matrix(op, what, tensors[p - 1], reference);
+      check_shape(op, what, tensors[p - 1], expected,
+                  c10::str("[batch, width of population ", p, "]"));
+    } else {
+      check_rates(op, what, tensors[p - 1], reference);
+      check_shape(op, what, tensors[p - 1], expected,
+                  c10::str("[batch, shape of population ", p, "]"));
+    }
   }
 }
+
+std::vector<int64_t> sample_shape(const at::Tensor& rates) { return rates.sizes().slice(1).vec(); }
 
 }  // namespace ops
 }  // namespace eiprop

@@ -15,11 +15,12 @@ constexpr const char* kOp = "eiprop::graph_circuit";
 
 at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
                          const OptionalTensorList& biases, at::IntArrayRef pre,
-                         at::IntArrayRef post, std::vector<std::string> activations,
-                         int64_t output, c10::string_view method, int64_t max_iters, double tol,
-                         double dt) {
-  const auto call = parse_graph_circuit(kOp, input, weights, biases, pre, post, activations,
-                                        output, method, max_iters, tol, dt);
+                         at::IntArrayRef post, std::vector<std::string> activations, int64_t output,
+                         c10::string_view method, int64_t max_iters, double tol, double dt,
+                         const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
+  const auto call = parse_graph_circuit(kOp, input, weights, biases, pre, post, activations, output,
+                                        method, max_iters, tol, dt, projections);
   return equilibrium(kOp, call.graph.circuit, input, call.options).rates[output];
 }
 
@@ -27,22 +28,24 @@ CircuitStates graph_circuit_forward(const at::Tensor& input, at::TensorList weig
                                     const OptionalTensorList& biases, at::IntArrayRef pre,
                                     at::IntArrayRef post, std::vector<std::string> activations,
                                     int64_t output, c10::string_view method, int64_t max_iters,
-                                    double tol, double dt) {
+                                    double tol, double dt, const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
   return circuit_states(parse_graph_circuit(kOp, input, weights, biases, pre, post, activations,
-                                            output, method, max_iters, tol, dt),
+                                            output, method, max_iters, tol, dt, projections),
                         input);
 }
 
 CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at::Tensor& input,
                                         at::TensorList weights, at::TensorList rates,
                                         at::TensorList drives, at::IntArrayRef pre,
-                                        at::IntArrayRef post,
-                                        std::vector<std::string> activations, int64_t output,
-                                        c10::string_view method, int64_t max_iters, double tol,
-                                        double dt, c10::List<bool> output_mask) {
+                                        at::IntArrayRef post, std::vector<std::string> activations,
+                                        int64_t output, c10::string_view method, int64_t max_iters,
+                                        double tol, double dt, c10::List<bool> output_mask,
+                                        const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
   return circuit_gradients(kOp, "eiprop::_graph_circuit_backward", grad_output, input, weights,
                            rates, drives, pre, post, activations, output, method, max_iters, tol,
-                           dt, output_mask);
+                           dt, output_mask, projections);
 }
 
 }  // namespace ops
@@ -52,16 +55,16 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "graph_circuit(Tensor input, Tensor[] weights, Tensor?[] biases, int[] pre, int[] post, "
       "str[] activations, int output, str method=\"jacobi\", int max_iters=0, float tol=0.0, "
-      "float dt=1.0) -> Tensor");
+      "float dt=1.0, str[]? projections=None) -> Tensor");
   m.def(
       "_graph_circuit_forward(Tensor input, Tensor[] weights, Tensor?[] biases, int[] pre, "
-      "int[] post, str[] activations, int output, str method, int max_iters, float tol, "
-      "float dt) -> (Tensor[] rates, Tensor[] drives)");
+      "int[] post, str[] activations, int output, str method, int max_iters, float tol, float dt, "
+      "str[]? projections=None) -> (Tensor[] rates, Tensor[] drives)");
   m.def(
-      "_graph_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, "
-      "Tensor[] rates, Tensor[] drives, int[] pre, int[] post, str[] activations, int output, "
-      "str method, int max_iters, float tol, float dt, bool[] output_mask) -> "
-      "(Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
+      "_graph_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, Tensor[] rates, "
+      "Tensor[] drives, int[] pre, int[] post, str[] activations, int output, str method, "
+      "int max_iters, float tol, float dt, bool[] output_mask, str[]? projections=None) "
+      "-> (Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
 }
 
 TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {

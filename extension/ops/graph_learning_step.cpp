@@ -19,9 +19,11 @@ LearningStepResult graph_learning_step(const at::Tensor& input, const at::Tensor
                                        at::IntArrayRef pre, at::IntArrayRef post,
                                        std::vector<std::string> activations, int64_t output,
                                        double lr, c10::string_view loss, c10::string_view method,
-                                       int64_t max_iters, double tol, double dt) {
-  const auto call = parse_graph_circuit(kOp, input, weights, biases, pre, post, activations,
-                                        output, method, max_iters, tol, dt);
+                                       int64_t max_iters, double tol, double dt,
+                                       const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
+  const auto call = parse_graph_circuit(kOp, input, weights, biases, pre, post, activations, output,
+                                        method, max_iters, tol, dt, projections);
   return apply_learning_step(call, input, target, weights, biases, lr, loss);
 }
 
@@ -32,9 +34,9 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "graph_learning_step(Tensor input, Tensor target, Tensor(a!)[] weights, "
       "Tensor(b!)?[] biases, int[] pre, int[] post, str[] activations, int output, float lr, "
-      "str loss, str method=\"jacobi\", int max_iters=0, float tol=0.0, float dt=1.0) "
-      "-> (Tensor output, int rate_iterations, float rate_residual, int credit_iterations, "
-      "float credit_residual)");
+      "str loss, str method=\"jacobi\", int max_iters=0, float tol=0.0, float dt=1.0, "
+      "str[]? projections=None) -> (Tensor output, int rate_iterations, float rate_residual, "
+      "int credit_iterations, float credit_residual)");
 }
 
 TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {

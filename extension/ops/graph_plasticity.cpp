@@ -1,11 +1,12 @@
 // eiprop::graph_plasticity — the Hebbian updates of every projection and population bias of a
 // circuit graph (docs/theory.md §4): dW_k = lr/B delta_{post[k]}^T r_{pre[k]}, db_p = lr/B sum
 // delta_p.
+#include <torch/library.h>
+
 #include "ops/graph.h"
+#include "ops/projections.h"
 #include "ops/timescales.h"
 #include "ops/validate.h"
-
-#include <torch/library.h>
 
 namespace eiprop {
 namespace ops {
@@ -15,8 +16,10 @@ constexpr const char* kOp = "eiprop::graph_plasticity";
 
 std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
     const at::Tensor& input, at::TensorList rates, at::TensorList drives, at::TensorList credits,
-    at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations, double lr) {
-  check_matrix(kOp, "input", input, at::Tensor());
+    at::IntArrayRef pre, at::IntArrayRef post, std::vector<std::string> activations, double lr,
+    const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
+  check_circuit_input(kOp, "input", input, projections);
   const auto populations = static_cast<int64_t>(activations.size());
   TORCH_CHECK(populations > 0, kOp,
               ": activations is empty; a circuit needs at least one population besides the "
@@ -26,21 +29,25 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
   check_finite(kOp, "lr", lr);
   const int64_t batch = input.size(0);
   TORCH_CHECK(batch > 0, kOp, ": input has an empty batch; updates are batch averages");
-  TORCH_CHECK(static_cast<int64_t>(rates.size()) == populations, kOp, ": rates has ",
-              rates.size(), " entries but activations has ", populations,
-              "; give one per population 1..P");
-  std::vector<int64_t> widths{input.size(1)};
+  TORCH_CHECK(static_cast<int64_t>(rates.size()) == populations, kOp, ": rates has ", rates.size(),
+              " entries but activations has ", populations, "; give one per population 1..P");
+  std::vector<std::vector<int64_t>> shapes{sample_shape(input)};
   for (int64_t p = 1; p <= populations; ++p) {
     const auto what = c10::str("rates[", p - 1, "] (population ", p, ")");
-    check_matrix(kOp, what, rates[p - 1], input);
-    widths.push_back(rates[p - 1].size(1));
+    check_circuit_input(kOp, what.c_str(), rates[p - 1], projections);
+    shapes.push_back(sample_shape(rates[p - 1]));
   }
-  check_population_tensors(kOp, "rates", rates, widths, batch, input);
-  check_population_tensors(kOp, "drives", drives, widths, batch, input);
-  check_population_tensors(kOp, "credits", credits, widths, batch, input);
+  check_population_tensors(kOp, "rates", rates, shapes, batch, input);
+  check_population_tensors(kOp, "drives", drives, shapes, batch, input);
+  check_population_tensors(kOp, "credits", credits, shapes, batch, input);
+  const auto names = [&](size_t k) {
+    return c10::str("projection ", k, ": population ", pre[k], " -> ", post[k]);
+  };
+  const auto circuit_projections = projections_between(
+      kOp, parse_projections(kOp, projections, pre.size(), names), pre, post, shapes, names, input);
 
-  auto updates = checked_plasticity(kOp, kGraphNaming, input, rates, drives, credits, pre, post,
-                                    population_activations, lr);
+  auto updates = checked_plasticity(kOp, kGraphNaming, input, rates, drives, credits,
+                                    circuit_projections, population_activations, lr);
   return {std::move(updates.weight_updates), std::move(updates.bias_updates)};
 }
 
@@ -50,7 +57,7 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
 TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "graph_plasticity(Tensor input, Tensor[] rates, Tensor[] drives, Tensor[] credits, "
-      "int[] pre, int[] post, str[] activations, float lr) "
+      "int[] pre, int[] post, str[] activations, float lr, str[]? projections=None) "
       "-> (Tensor[] weight_updates, Tensor[] bias_updates)");
 }
 

@@ -9,10 +9,15 @@ namespace ops {
 namespace {
 
 // N_0..N_L of a chain whose weights passed check_layered_weights.
-std::vector<int64_t> chain_widths(at::TensorList weights) {
-  std::vector<int64_t> widths{weights[0].size(1)};
-  for (const auto& weight : weights) widths.push_back(weight.size(0));
-  return widths;
+std::vector<std::vector<int64_t>> chain_widths(at::TensorList weights) {
+  std::vector<std::vector<int64_t>> shapes{{weights[0].size(1)}};
+  for (const auto& weight : weights) shapes.push_back({weight.size(0)});
+  return shapes;
+}
+
+// A chain's projection l is its layer l.
+ProjectionName layer_names() {
+  return [](size_t l) { return argument("weights", static_cast<int64_t>(l)); };
 }
 
 }  // namespace
@@ -31,7 +36,18 @@ std::vector<int64_t> chain_post(int64_t layers) {
 
 GraphCircuit parse_layered(const char* op, const at::Tensor& input, at::TensorList weights,
                            const OptionalTensorList& biases,
-                           const std::vector<std::string>& activations) {
+                           const std::vector<std::string>& activations,
+                           const std::vector<std::string>& projections) {
+  if (!projections.empty()) {
+    check_rates(op, "input", input, at::Tensor());
+    TORCH_CHECK(!weights.empty(), op,
+                ": weights is empty; a layered circuit needs at least one layer");
+    check_count(op, "biases", biases.size(), weights.size(), "weights");
+    check_count(op, "activations", activations.size(), weights.size(), "weights");
+    const auto layers = static_cast<int64_t>(weights.size());
+    return parse_graph(op, sample_shape(input), input, weights, biases, chain_pre(layers),
+                       chain_post(layers), activations, projections, {}, layer_names());
+  }
   check_matrix(op, "input", input, at::Tensor());
   check_layered_weights(op, weights, input.size(1), input);
   check_count(op, "biases", biases.size(), weights.size(), "weights");
@@ -57,7 +73,29 @@ GraphCircuit parse_layered(const char* op, const at::Tensor& input, at::TensorLi
 
 GraphCircuit parse_layered_credit(const char* op, const at::Tensor& output_error,
                                   at::TensorList drives, at::TensorList weights,
-                                  const std::vector<std::string>& activations) {
+                                  const std::vector<std::string>& activations,
+                                  const std::vector<std::string>& projections) {
+  if (!projections.empty()) {
+    check_rates(op, "output_error", output_error, at::Tensor());
+    TORCH_CHECK(!weights.empty(), op,
+                ": weights is empty; a layered circuit needs at least one layer");
+    check_count(op, "drives", drives.size(), weights.size(), "weights");
+    check_count(op, "activations", activations.size(), weights.size(), "weights");
+    GivenShapes given;
+    for (size_t l = 0; l < drives.size(); ++l) {
+      check_rates(op, argument("drives", l), drives[l], output_error);
+      given[static_cast<int64_t>(l) + 1] = {sample_shape(drives[l]), argument("drives", l)};
+    }
+    const auto layers = static_cast<int64_t>(weights.size());
+    auto graph = parse_graph(op, {}, output_error, weights, OptionalTensorList(), chain_pre(layers),
+                             chain_post(layers), activations, projections, given, layer_names());
+    const int64_t batch = output_error.size(0);
+    check_population_tensors(op, "drives", drives, graph.shapes, batch, output_error);
+    std::vector<int64_t> expected{batch};
+    expected.insert(expected.end(), graph.shapes[layers].begin(), graph.shapes[layers].end());
+    check_shape(op, "output_error", output_error, expected, "[batch, shape of the output layer]");
+    return graph;
+  }
   check_matrix(op, "output_error", output_error, at::Tensor());
   TORCH_CHECK(!weights.empty(), op,
               ": weights is empty; a layered circuit needs at least one layer");

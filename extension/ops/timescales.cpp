@@ -8,6 +8,32 @@
 
 namespace eiprop {
 namespace ops {
+namespace {
+
+// Per population 0..P: the first conv2d projection arriving at it, whose convolution backward also
+// gives the population's bias update as autograd computes a Conv2d's (-1: none).
+std::vector<int64_t> bias_convolutions(const std::vector<kernels::Projection>& projections,
+                                       int64_t populations) {
+  std::vector<int64_t> first(populations + 1, -1);
+  for (int64_t k = 0; k < static_cast<int64_t>(projections.size()); ++k) {
+    const auto& projection = projections[k];
+    if (projection.kind == kernels::ProjectionKind::conv2d && first[projection.post] < 0) {
+      first[projection.post] = k;
+    }
+  }
+  return first;
+}
+
+// Writes `update` into `target`: added to it (accumulate) or replacing its values.
+void write_into(at::Tensor target, const at::Tensor& update, bool accumulate) {
+  if (accumulate) {
+    target.add_(update);
+  } else {
+    target.copy_(update);
+  }
+}
+
+}  // namespace
 
 std::vector<at::Tensor> populations_of(std::vector<at::Tensor> by_population) {
   by_population.erase(by_population.begin());
@@ -39,23 +65,44 @@ void write_plasticity(const kernels::Circuit& circuit,
                       const std::vector<at::Tensor>& balance_credits,
                       const std::vector<at::Tensor>& rates, double scale,
                       const std::vector<at::Tensor>& weight_targets,
-                      const std::vector<c10::optional<at::Tensor>>& bias_targets,
-                      bool accumulate) {
-  // Each update goes into its target inside one GEMM (beta = 0 ignores the old values).
+                      const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate) {
+  const auto has_bias_target = [&](int64_t p) {
+    return bias_targets[p - 1].has_value() && bias_targets[p - 1]->defined();
+  };
+  const auto convolutions = bias_convolutions(circuit.projections(), circuit.populations());
+  std::vector<bool> bias_written(circuit.populations() + 1, false);
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
-    if (!weight_targets[k].defined()) continue;
     const auto& projection = circuit.projection(static_cast<int64_t>(k));
-    auto target = weight_targets[k];
-    target.addmm_(balance_credits[projection.post].t(), rates[projection.pre],
-                  /*beta=*/accumulate ? 1 : 0, /*alpha=*/scale);
+    const auto& delta = balance_credits[projection.post];
+    if (projection.kind == kernels::ProjectionKind::conv2d) {
+      // The weight and the population's bias from one convolution backward.
+      const bool weight = weight_targets[k].defined();
+      const bool bias = convolutions[projection.post] == static_cast<int64_t>(k) &&
+                        has_bias_target(projection.post);
+      if (!weight && !bias) continue;
+      const auto updates =
+          kernels::conv2d_hebbian(projection, delta, rates[projection.pre], scale, weight, bias);
+      if (weight) write_into(weight_targets[k], updates.first, accumulate);
+      if (bias) write_into(*bias_targets[projection.post - 1], updates.second, accumulate);
+      if (bias) bias_written[projection.post] = true;
+    } else if (projection.plastic() && weight_targets[k].defined()) {
+      // A dense update goes into its target inside one GEMM (beta = 0 ignores the old values).
+      auto target = weight_targets[k];
+      target.addmm_(delta.t(), rates[projection.pre], /*beta=*/accumulate ? 1 : 0,
+                    /*alpha=*/scale);
+    }
   }
   for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    if (!bias_targets[p - 1].has_value() || !bias_targets[p - 1]->defined()) continue;
+    if (!has_bias_target(p) || bias_written[p]) continue;
     auto target = *bias_targets[p - 1];
-    if (accumulate) {
-      target.add_(balance_credits[p].sum(0), scale);
+    const auto& delta = balance_credits[p];
+    if (delta.dim() != 2) {
+      // One bias per channel: the credit summed over the batch and positions.
+      write_into(target, kernels::bias_plasticity(delta, scale), accumulate);
+    } else if (accumulate) {
+      target.add_(delta.sum(0), scale);
     } else {
-      at::sum_out(target, balance_credits[p], {0}).mul_(scale);
+      at::sum_out(target, delta, {0}).mul_(scale);
     }
   }
 }
@@ -90,22 +137,40 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   if (credits.stats.nonfinite_population >= 0) explain();  // seen by an iterative solve
   check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
 
-  // A bound on every update, read in the same scan: |lr/B delta^T r| <= lr max|delta| max|r|
-  // (and lr max|delta| for a bias), computed in the dtype, so that it is infinite whenever an
-  // update could overflow; nothing is written then.
+  // A bound on every update, read in the same scan: |lr/B delta^T r| <= lr max|delta| max|r| (and
+  // lr max|delta| for a bias), times the positions a conv2d weight or a channel's bias sums over,
+  // computed in the dtype, so that it is infinite whenever an update could overflow; nothing is
+  // written then.
+  // Each population's largest |rate| and |balance credit|, read once (one min/max pass each).
   const auto largest = [](const at::Tensor& tensor) {
-    // (The infinity norm of a population of width 0 is refused by ATen; it has no entries.)
-    return tensor.numel() == 0 ? at::zeros({}, tensor.options())
-                               : at::linalg_vector_norm(tensor, INFINITY);
+    // (A population of width 0 has no entries.)
+    if (tensor.numel() == 0) return at::zeros({}, tensor.options());
+    const auto extremes = at::aminmax(tensor);
+    return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
+  };
+  const auto populations = circuit.populations();
+  std::vector<at::Tensor> largest_rate(populations + 1), largest_credit(populations + 1);
+  const auto rate_bound = [&](int64_t p) -> const at::Tensor& {
+    if (!largest_rate[p].defined()) largest_rate[p] = largest(rates.rates[p]);
+    return largest_rate[p];
+  };
+  const auto credit_bound = [&](int64_t p) -> const at::Tensor& {
+    if (!largest_credit[p].defined()) largest_credit[p] = largest(credits.balance_credits[p]);
+    return largest_credit[p];
+  };
+  const auto positions = [&](int64_t p) {
+    const auto& shape = circuit.shape(p);
+    return shape.size() == 3 ? static_cast<double>(shape[1] * shape[2]) : 1.0;
   };
   std::vector<at::Tensor> bounds;
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
     const auto& projection = circuit.projection(static_cast<int64_t>(k));
-    bounds.push_back(largest(credits.balance_credits[projection.post]) *
-                     largest(rates.rates[projection.pre]) * lr);
+    if (!projection.plastic()) continue;
+    bounds.push_back(credit_bound(projection.post) * rate_bound(projection.pre) *
+                     (lr * positions(projection.post)));
   }
-  for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    bounds.push_back(largest(credits.balance_credits[p]) * lr);
+  for (int64_t p = 1; p <= populations; ++p) {
+    bounds.push_back(credit_bound(p) * (lr * positions(p)));
   }
   auto scanned = rates.rates;
   scanned.insert(scanned.end(), bounds.begin(), bounds.end());
@@ -140,24 +205,44 @@ bool check_finite_step(const char* op, const char* what, const solvers::SolverOp
   return false;
 }
 
-Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
+Plasticity plasticity_updates(const std::vector<kernels::Projection>& projections,
                               const std::vector<at::Tensor>& balance_credits,
                               const std::vector<at::Tensor>& rates, double scale,
                               const std::vector<bool>& weight_wanted,
                               const std::vector<bool>& bias_wanted) {
   Plasticity updates;
-  // The operators' projections are dense.
-  for (size_t k = 0; k < pre.size(); ++k) {
+  const auto populations = static_cast<int64_t>(balance_credits.size()) - 1;
+  const auto convolutions = bias_convolutions(projections, populations);
+  const auto bias_asked = [&](int64_t p) { return bias_wanted.empty() || bias_wanted[p - 1]; };
+  std::vector<at::Tensor> conv_biases(populations + 1);
+  for (size_t k = 0; k < projections.size(); ++k) {
+    const auto& projection = projections[k];
+    const auto& delta = balance_credits[projection.post];
     const bool wanted = weight_wanted.empty() || weight_wanted[k];
-    updates.weight_updates.push_back(
-        wanted ? kernels::hebbian(kernels::Projection{pre[k], post[k], at::Tensor()},
-                                  balance_credits[post[k]], rates[pre[k]], scale)
-               : at::Tensor());
+    at::Tensor update;
+    if (projection.kind == kernels::ProjectionKind::conv2d) {
+      const bool bias = convolutions[projection.post] == static_cast<int64_t>(k) &&
+                        bias_asked(projection.post);
+      if (wanted || bias) {
+        auto both = kernels::conv2d_hebbian(projection, delta, rates[projection.pre], scale,
+                                            wanted, bias);
+        update = std::move(both.first);
+        if (bias) conv_biases[projection.post] = std::move(both.second);
+      }
+    } else if (wanted) {
+      update = projection.plastic()
+                   ? kernels::hebbian(projection, delta, rates[projection.pre], scale)
+                   : at::empty({0}, delta.options());
+    }
+    updates.weight_updates.push_back(std::move(update));
   }
-  for (size_t p = 1; p < balance_credits.size(); ++p) {
-    const bool wanted = bias_wanted.empty() || bias_wanted[p - 1];
-    updates.bias_updates.push_back(
-        wanted ? kernels::bias_plasticity(balance_credits[p], scale) : at::Tensor());
+  for (int64_t p = 1; p <= populations; ++p) {
+    at::Tensor update;
+    if (bias_asked(p)) {
+      update = conv_biases[p].defined() ? conv_biases[p]
+                                        : kernels::bias_plasticity(balance_credits[p], scale);
+    }
+    updates.bias_updates.push_back(std::move(update));
   }
   return updates;
 }
@@ -181,7 +266,7 @@ solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
 
 Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Tensor& input,
                               at::TensorList rates, at::TensorList drives, at::TensorList credits,
-                              at::IntArrayRef pre, at::IntArrayRef post,
+                              const std::vector<kernels::Projection>& projections,
                               const std::vector<kernels::Activation>& activations, double lr) {
   const double scale = lr / static_cast<double>(input.size(0));
   check_update_scale(op, scale, input.scalar_type());
@@ -192,7 +277,7 @@ Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Te
                                                       rates[p - 1], credits[p - 1]));
     population_rates.push_back(rates[p - 1]);
   }
-  auto updates = plasticity_updates(pre, post, balance_credits, population_rates, scale);
+  auto updates = plasticity_updates(projections, balance_credits, population_rates, scale);
   // Every input, also the entries the rule does not read (the output population's rates, an
   // identity population's drives), then the updates.
   const auto overflow = overflowing_updates(lr, input.scalar_type());

@@ -32,41 +32,40 @@ constexpr Naming kGraphNaming{"population", 1, "projection"};
 // A list indexed by population 0..P as the operators return it: populations 1..P.
 std::vector<at::Tensor> populations_of(std::vector<at::Tensor> by_population);
 
-// Fast timescale: the rates at the E-I equilibrium. Raises on non-finite rates and, when
-// strict, on a solve that diverged or ran out of iterations (stats.converged reports it
-// otherwise).
+// Fast timescale: the rates at the E-I equilibrium. Raises on non-finite rates and, when strict, on
+// a solve that diverged or ran out of iterations (stats.converged reports it otherwise).
 solvers::FiringEquilibrium equilibrium(const char* op, const kernels::Circuit& circuit,
                                        const at::Tensor& input,
                                        const solvers::SolverOptions& options, bool strict = true);
 
 // Middle timescale: the credits from e = output_error at population `output`; the same checks.
-// `rates` may be empty (they are recomputed from the drives where an activation needs them);
-// the input credit is computed only when asked for.
-solvers::CreditEquilibrium credit(const char* op, const char* what,
-                                  const kernels::Circuit& circuit,
+// `rates` may be empty (they are recomputed from the drives where an activation needs them); the
+// input credit is computed only when asked for.
+solvers::CreditEquilibrium credit(const char* op, const char* what, const kernels::Circuit& circuit,
                                   const std::vector<at::Tensor>& drives,
                                   const std::vector<at::Tensor>& rates, int64_t output,
                                   const at::Tensor& output_error,
                                   const solvers::SolverOptions& options, bool strict,
                                   bool input_credit);
 
-// Slow timescale: the Hebbian updates scale * delta_{post[k]}^T r_{pre[k]} of projection k and
-// scale * sum_batch delta_p of population p, written into the given targets: added to them
-// (accumulate: the targets are the parameters) or replacing their values. A projection or
-// population without a target (undefined / nullopt) is skipped.
+// Slow timescale: the Hebbian updates scale * delta_{post[k]}^T r_{pre[k]} of projection k (summed
+// over positions for conv2d) and scale * sum_batch delta_p of population p (and over positions, one
+// per channel), written into the given targets: added to them (accumulate: the targets are the
+// parameters) or replacing their values. A projection or population without a target (undefined /
+// nullopt), and a fixed projection (pooling, flatten), is skipped.
 void write_plasticity(const kernels::Circuit& circuit,
                       const std::vector<at::Tensor>& balance_credits,
                       const std::vector<at::Tensor>& rates, double scale,
                       const std::vector<at::Tensor>& weight_targets,
                       const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate);
 
-// All three timescales in place: the rates at the E-I equilibrium, the credits from
-// e = output_imbalance(r_output) (no input credit: nothing upstream reads it), and the Hebbian
-// updates with scale lr/B written into the targets as write_plasticity does. The solves are
-// strict. The non-finite checks of the whole step (input, rates, credits, balance credits) share
-// one device synchronisation after the credits (iterative solves add one per iteration for their
-// residual); a refused step writes nothing. When the scan fails and the rates are finite,
-// refuse_bad_target (if given) may name the caller's target before the credits are blamed.
+// All three timescales in place: the rates at the E-I equilibrium, the credits from e =
+// output_imbalance(r_output) (no input credit: nothing upstream reads it), and the Hebbian updates
+// with scale lr/B written into the targets as write_plasticity does. The solves are strict. The
+// non-finite checks of the whole step (input, rates, credits, balance credits) share one device
+// synchronisation after the credits (iterative solves add one per iteration for their residual); a
+// refused step writes nothing. When the scan fails and the rates are finite, refuse_bad_target (if
+// given) may name the caller's target before the credits are blamed.
 struct LearningStep {
   at::Tensor output;  // the output population's rates before the update
   solvers::SolverStats rates;
@@ -95,16 +94,17 @@ struct Plasticity {
   std::vector<at::Tensor> bias_updates;    // per population 1..P, at entry p-1
 };
 
-// The same updates as fresh tensors, for the projections with weight_wanted[k] and the
-// populations with bias_wanted[p-1] (undefined elsewhere); empty masks ask for all.
-Plasticity plasticity_updates(at::IntArrayRef pre, at::IntArrayRef post,
+// The same updates as fresh tensors, for the projections with weight_wanted[k] and the populations
+// with bias_wanted[p-1] (undefined elsewhere); empty masks ask for all. A fixed projection's update
+// is empty (numel 0), like its placeholder weight.
+Plasticity plasticity_updates(const std::vector<kernels::Projection>& projections,
                               const std::vector<at::Tensor>& balance_credits,
                               const std::vector<at::Tensor>& rates, double scale,
                               const std::vector<bool>& weight_wanted = {},
                               const std::vector<bool>& bias_wanted = {});
 
-// The bodies of the credit relaxation and plasticity operators, layered and graph, after each
-// op has validated its arguments in its own words; `naming` words the non-finite refusals.
+// The bodies of the credit relaxation and plasticity operators, layered and graph, after each op
+// has validated its arguments in its own words; `naming` words the non-finite refusals.
 
 // Refuses non-finite drives (populations 1..P) and weights, then relaxes the credits (the input
 // credit only when asked for).
@@ -115,12 +115,11 @@ solvers::CreditEquilibrium checked_credit(const char* op, const Naming& naming,
                                           const solvers::SolverOptions& options, bool strict,
                                           bool input_credit);
 
-// Balance credits from (drives, rates, credits) of populations 1..P, then the updates with
-// scale lr/B; refuses a non-finite input (also entries the rule does not read) and updates that
-// overflow.
+// Balance credits from (drives, rates, credits) of populations 1..P, then the updates with scale
+// lr/B; refuses a non-finite input (also entries the rule does not read) and updates that overflow.
 Plasticity checked_plasticity(const char* op, const Naming& naming, const at::Tensor& input,
                               at::TensorList rates, at::TensorList drives, at::TensorList credits,
-                              at::IntArrayRef pre, at::IntArrayRef post,
+                              const std::vector<kernels::Projection>& projections,
                               const std::vector<kernels::Activation>& activations, double lr);
 
 }  // namespace ops

@@ -38,6 +38,22 @@ void check_matrix(const char* op, const std::string& what, const at::Tensor& ten
               tensor.sizes());
 }
 
+void check_rates(const char* op, const std::string& what, const at::Tensor& tensor,
+                 const at::Tensor& reference) {
+  check_same_dtype_device(op, what, tensor, reference);
+  TORCH_CHECK(tensor.dim() == 2 || tensor.dim() == 4, op, ": ", what,
+              " must be a 2-D [B, N] or 4-D [B, C, H, W] tensor, got shape ", tensor.sizes());
+}
+
+void check_circuit_input(const char* op, const char* what, const at::Tensor& input,
+                         const std::vector<std::string>& projections) {
+  if (projections.empty()) {
+    check_matrix(op, what, input, at::Tensor());
+  } else {
+    check_rates(op, what, input, at::Tensor());
+  }
+}
+
 void check_vector(const char* op, const std::string& what, const at::Tensor& tensor,
                   const at::Tensor& reference) {
   check_same_dtype_device(op, what, tensor, reference);

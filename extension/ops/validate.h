@@ -21,6 +21,13 @@ std::string argument(const char* name, int64_t layer = -1);
 // tensors of one call share.
 void check_matrix(const char* op, const std::string& what, const at::Tensor& tensor,
                   const at::Tensor& reference);
+// A population's rates (or drives, credits): [B, N] or, behind spatial projections, [B, C, H, W].
+void check_rates(const char* op, const std::string& what, const at::Tensor& tensor,
+                 const at::Tensor& reference);
+// A circuit's input: [B, N_0], or also [B, C, H, W] when the call gives `projections` (ops that
+// predate them keep their 2-D check and its message).
+void check_circuit_input(const char* op, const char* what, const at::Tensor& input,
+                         const std::vector<std::string>& projections);
 void check_vector(const char* op, const std::string& what, const at::Tensor& tensor,
                   const at::Tensor& reference);
 void check_same_dtype_device(const char* op, const std::string& what, const at::Tensor& tensor,
@@ -38,10 +45,10 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
                                             int64_t max_iters, double tol, double dt,
                                             c10::ScalarType dtype);
 
-// Checks an op's tensors for NaN and Inf with one device synchronisation for all of them (a
-// second, only when one may hold any), then raises for the first one (in the order added) that
-// does:
-//   "<op>: <list>[i] (<entry> i + entry_offset) <problem>"   ("<op>: <name> <problem>" for one).
+// Checks an op's tensors for NaN and Inf with one device synchronisation for all of them (a second,
+// only when one may hold any), then raises for the first one (in the order added) that does:
+//   "<op>: <list>[i] (<entry> i + entry_offset) <problem>"   ("<op>: <name>
+//   <problem>" for one).
 // Inputs go first, so a result is blamed only when every input is finite.
 class FiniteCheck {
  public:

@@ -1,49 +1,16 @@
 #include "eiprop/nn/convert.h"
 
-#include "kernels/activation.h"
+#include "eiprop/ops/projections.h"
+#include "api/nn/layers.h"
 
 #include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 namespace eiprop {
 namespace {
 
 constexpr const char* kConvert = "eiprop::convert";
-
-// The eiprop activation name of a LibTorch activation module ("identity" for Identity), or
-// nullopt with the reason in `mismatch` when the rule does not take it.
-c10::optional<std::string> activation_of(const std::shared_ptr<torch::nn::Module>& module,
-                                         std::string& mismatch) {
-  if (module->as<torch::nn::Tanh>()) return std::string("tanh");
-  if (module->as<torch::nn::Sigmoid>()) return std::string("sigmoid");
-  if (module->as<torch::nn::ReLU>()) return std::string("relu");
-  if (module->as<torch::nn::Identity>()) return std::string("identity");
-  if (const auto* leaky = module->as<torch::nn::LeakyReLU>()) {
-    if (leaky->options.negative_slope() == kernels::kLeakyReluSlope) return std::string("leaky_relu");
-    mismatch = c10::str(" has negative_slope ", leaky->options.negative_slope(),
-                        "; eiprop's leaky_relu has slope ", kernels::kLeakyReluSlope);
-    return c10::nullopt;
-  }
-  if (const auto* softplus = module->as<torch::nn::Softplus>()) {
-    if (softplus->options.beta() == kernels::kSoftplusBeta &&
-        softplus->options.threshold() == kernels::kSoftplusThreshold) {
-      return std::string("softplus");
-    }
-    mismatch = c10::str(" has beta ", softplus->options.beta(), " and threshold ",
-                        softplus->options.threshold(), "; eiprop's softplus has beta ",
-                        kernels::kSoftplusBeta, ", threshold ", kernels::kSoftplusThreshold);
-    return c10::nullopt;
-  }
-  if (const auto* elu = module->as<torch::nn::ELU>()) {
-    if (elu->options.alpha() == kernels::kEluAlpha) return std::string("elu");
-    mismatch = c10::str(" has alpha ", elu->options.alpha(), "; eiprop's elu has alpha ",
-                        kernels::kEluAlpha);
-    return c10::nullopt;
-  }
-  mismatch = " is not supported; eiprop converts Linear, Tanh, Sigmoid, ReLU, LeakyReLU(0.01), "
-             "Softplus(1, 20), ELU(1) and Identity";
-  return c10::nullopt;
-}
 
 // A BalancedMLP made of `linears` (their widths chain) with activations[l] after layer l.
 BalancedMLP circuit_of(const std::vector<torch::nn::Linear>& linears,
@@ -61,51 +28,81 @@ BalancedMLP circuit_of(const std::vector<torch::nn::Linear>& linears,
   return module;
 }
 
-// The maximal runs of a Sequential's children that a BalancedMLP takes, as convert_parts finds
-// them: a Linear, then Linears whose widths chain and whose biases are all present or all absent,
-// each followed by at most one supported activation; Identity passes anywhere inside a run.
+// The maximal runs of a Sequential's children that one circuit takes, as convert_parts finds them:
+// projection layers (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten) each followed by at most one
+// supported activation, the first a projection; where two Linear layers meet, their widths chain
+// and their biases are both present or both absent; Identity passes anywhere inside a run. A run
+// needs a Linear or Conv2d (synapses to learn).
 struct Run {
   size_t start, end;  // [start, end) of the children
   std::vector<torch::nn::Linear> linears;
-  std::vector<std::string> activations;
+  std::vector<std::string> activations;  // per Linear (a Linear-only run's)
+  bool linear_only = true;
+  bool plastic = false;
 };
 
 std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& children) {
   std::vector<Run> runs;
   c10::optional<Run> run;
+  std::shared_ptr<torch::nn::LinearImpl> last_linear;  // the run's last projection, if a Linear
   bool activated = false;
   const auto close = [&](size_t end) {
     if (!run) return;
     run->end = end;
-    runs.push_back(std::move(*run));
+    if (run->plastic) runs.push_back(std::move(*run));
     run.reset();
   };
   for (size_t i = 0; i < children.size(); ++i) {
     std::string mismatch;
-    if (auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[i])) {
-      const bool chains = run && run->linears.back()->options.out_features() ==
-                                     linear->options.in_features() &&
-                          run->linears.back()->options.bias() == linear->options.bias();
-      if (!chains) {
+    if (projection::of_module(*children[i], mismatch)) {
+      const auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[i]);
+      const bool chains = !linear || !last_linear ||
+                          (last_linear->options.out_features() == linear->options.in_features() &&
+                           last_linear->options.bias() == linear->options.bias());
+      if (!run || !chains) {
         close(i);
         run = Run{i, i, {}, {}};
       }
-      run->linears.emplace_back(linear);
-      run->activations.push_back("identity");
+      if (linear) {
+        run->linears.emplace_back(linear);
+        run->activations.push_back("identity");
+        run->plastic = true;
+      } else {
+        run->linear_only = false;
+        run->plastic = run->plastic || children[i]->as<torch::nn::Conv2d>() != nullptr;
+      }
+      last_linear = linear;
       activated = false;
     } else if (run && children[i]->as<torch::nn::Identity>()) {
       continue;  // Identity passes anywhere inside a run
     } else if (const auto activation = run && !activated
-                                           ? activation_of(children[i], mismatch)
+                                           ? api::activation_of(children[i], mismatch)
                                            : c10::nullopt) {
-      run->activations.back() = *activation;
+      if (!run->activations.empty() && last_linear) run->activations.back() = *activation;
       activated = true;
     } else {
       close(i);
+      last_linear.reset();
     }
   }
   close(children.size());
   return runs;
+}
+
+// The circuit of a run: a BalancedMLP when it holds Linear layers and activations only, else a
+// SequentialCircuit of its layers.
+torch::nn::AnyModule circuit_of_run(const Run& run, const std::vector<torch::nn::AnyModule>& modules,
+                                    const std::vector<std::string>& names,
+                                    const RelaxationOptions& relaxation) {
+  if (run.linear_only) {
+    return torch::nn::AnyModule(circuit_of(run.linears, run.activations, relaxation));
+  }
+  torch::nn::Sequential layers;
+  for (size_t j = run.start; j < run.end; ++j) {
+    if (modules[j].ptr()->as<torch::nn::Identity>()) continue;
+    layers->push_back(names[j], modules[j]);
+  }
+  return torch::nn::AnyModule(SequentialCircuit(layers, relaxation));
 }
 
 }  // namespace
@@ -129,7 +126,11 @@ BalancedMLP convert(const torch::nn::Sequential& sequential,
       continue;
     }
     std::string mismatch;
-    const auto activation = activation_of(child.value(), mismatch);
+    TORCH_CHECK(!projection::of_module(*child.value(), mismatch) && mismatch.empty(), kConvert,
+                ": layer '", child.key(), "' (", child.value()->name(),
+                ") is a convolution, pooling or flatten layer, which a BalancedMLP does not hold; "
+                "eiprop::convert_circuit makes a SequentialCircuit of such a Sequential");
+    const auto activation = api::activation_of(child.value(), mismatch);
     TORCH_CHECK(activation.has_value(), kConvert, ": layer '", child.key(), "' (",
                 child.value()->name(), ")", mismatch);
     if (*activation == "identity") continue;
@@ -140,6 +141,27 @@ BalancedMLP convert(const torch::nn::Sequential& sequential,
   }
   TORCH_CHECK(!linears.empty(), kConvert, ": the Sequential holds no Linear layer");
   return circuit_of(linears, activations, relaxation);
+}
+
+SequentialCircuit convert_circuit(const torch::nn::Sequential& sequential,
+                                  const RelaxationOptions& relaxation) {
+  torch::nn::Sequential layers;
+  const auto named = sequential->named_children();
+  size_t i = 0;
+  for (const auto& module : *sequential) {
+    const auto& child = named[i++];
+    std::string mismatch;
+    const bool projection = projection::of_module(*child.value(), mismatch).has_value();
+    TORCH_CHECK(projection || mismatch.empty(), "eiprop::convert_circuit: layer '", child.key(),
+                "' (", child.value()->name(), ")", mismatch);
+    if (!projection) {
+      TORCH_CHECK(api::activation_of(child.value(), mismatch).has_value(),
+                  "eiprop::convert_circuit: layer '", child.key(), "' (", child.value()->name(),
+                  ")", mismatch);
+    }
+    layers->push_back(child.key(), module);
+  }
+  return SequentialCircuit(layers, relaxation);
 }
 
 std::string ConvertedParts::report() const {
@@ -157,6 +179,8 @@ ConvertedParts convert_parts(const torch::nn::Sequential& sequential,
   std::vector<torch::nn::AnyModule> modules(sequential->begin(), sequential->end());
   std::vector<std::shared_ptr<torch::nn::Module>> children;
   for (const auto& module : modules) children.push_back(module.ptr());
+  std::vector<std::string> child_names;
+  for (const auto& item : named) child_names.push_back(item.key());
   const auto runs = runs_of(children);
   torch::nn::Sequential converted;
   size_t next_run = 0;
@@ -172,8 +196,8 @@ ConvertedParts convert_parts(const torch::nn::Sequential& sequential,
                             ? name
                             : c10::str(name, "-", named[run.end - 1].key());
       parts.circuits.push_back(c10::str(span, " (", kinds, ") -> circuit ", name));
-      converted->push_back(std::string(name), torch::nn::AnyModule(circuit_of(
-                                                  run.linears, run.activations, relaxation)));
+      converted->push_back(std::string(name),
+                           circuit_of_run(run, modules, child_names, relaxation));
       i = run.end;
       continue;
     }

@@ -73,10 +73,10 @@ void PlasticityRule::learn(
   const auto weights = module_->weights();
   const auto& relaxation = module_->options.relaxation();
   api::require_strict(kRule, relaxation);
-  const auto call = ops::parse_circuit(kRule, input, weights,
-                                       ops::optional_tensor_list(module_->biases()),
-                                       module_->activations(), relaxation.method(),
-                                       relaxation.max_iters(), relaxation.tol(), relaxation.dt());
+  const auto call = ops::parse_circuit(
+      kRule, input, weights, ops::optional_tensor_list(module_->biases()), module_->activations(),
+      relaxation.method(), relaxation.max_iters(), relaxation.tol(), relaxation.dt(),
+      /*projections=*/{});
   ops::learn(kRule, call.graph.circuit, input, call.output, output_imbalance, call.options, lr_,
              weight_targets, bias_targets, accumulate);
 }

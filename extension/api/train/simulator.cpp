@@ -84,7 +84,14 @@ struct Simulator::Impl {
         weights(std::move(weights_)),
         biases(std::move(biases_)),
         circuit(std::move(parsed.circuit)),
-        widths(std::move(parsed.widths)) {}
+        widths(widths_of(parsed.shapes)) {}
+
+  // The simulated circuits are dense: each population's shape is [N].
+  static std::vector<int64_t> widths_of(const std::vector<std::vector<int64_t>>& shapes) {
+    std::vector<int64_t> widths;
+    for (const auto& shape : shapes) widths.push_back(shape.at(0));
+    return widths;
+  }
 
   int64_t populations() const { return graph.populations(); }
   int64_t batch() const { return rates.size() > 1 && rates[1].defined() ? rates[1].size(0) : -1; }
@@ -217,9 +224,9 @@ Simulator::Simulator(std::vector<torch::Tensor> weights,
   for (size_t p = 0; p < biases.size(); ++p) {
     if (biases[p].has_value() && biases[p]->defined()) own_biases[p] = biases[p]->detach().clone();
   }
-  auto parsed = ops::parse_graph(kSimulator, -1, own_weights.front(), own_weights,
+  auto parsed = ops::parse_graph(kSimulator, /*input_shape=*/{}, own_weights.front(), own_weights,
                                  ops::optional_tensor_list(own_biases), graph.pre, graph.post,
-                                 graph.activations);
+                                 graph.activations, /*projections=*/{});
   ops::check_output_population(kSimulator, graph.output, graph.populations());
   if (!options.signs().empty()) {
     check_signs(kSimulator, graph, options.signs());

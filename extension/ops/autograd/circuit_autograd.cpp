@@ -12,13 +12,15 @@ namespace {
 
 // The call's solver settings, as both operators take them.
 CircuitArguments arguments_of(std::vector<std::string> activations, c10::string_view method,
-                              int64_t max_iters, double tol, double dt) {
+                              int64_t max_iters, double tol, double dt,
+                              std::vector<std::string> projections) {
   CircuitArguments arguments;
   arguments.activations = std::move(activations);
   arguments.method = std::string(method.data(), method.size());
   arguments.max_iters = max_iters;
   arguments.tol = tol;
   arguments.dt = dt;
+  arguments.projections = std::move(projections);
   return arguments;
 }
 
@@ -26,8 +28,11 @@ CircuitArguments arguments_of(std::vector<std::string> activations, c10::string_
 
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
                             const OptionalTensorList& biases, std::vector<std::string> activations,
-                            c10::string_view method, int64_t max_iters, double tol, double dt) {
-  auto arguments = arguments_of(std::move(activations), method, max_iters, tol, dt);
+                            c10::string_view method, int64_t max_iters, double tol, double dt,
+                            const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
+  auto arguments =
+      arguments_of(std::move(activations), method, max_iters, tol, dt, std::move(projections));
   arguments.layered = true;
   return differentiable_circuit(input, weights, biases, std::move(arguments));
 }
@@ -36,8 +41,10 @@ at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weight
                                   const OptionalTensorList& biases, at::IntArrayRef pre,
                                   at::IntArrayRef post, std::vector<std::string> activations,
                                   int64_t output, c10::string_view method, int64_t max_iters,
-                                  double tol, double dt) {
-  auto arguments = arguments_of(std::move(activations), method, max_iters, tol, dt);
+                                  double tol, double dt, const OptionalStrings& projection_list) {
+  const auto projections = projection_list.value_or(std::vector<std::string>{});
+  auto arguments =
+      arguments_of(std::move(activations), method, max_iters, tol, dt, std::move(projections));
   arguments.pre = pre.vec();
   arguments.post = post.vec();
   arguments.output = output;

@@ -75,10 +75,10 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     const auto& a = arguments;
     const auto states =
         a.layered ? circuit_forward_op().call(input, weights, biases, a.activations, a.method,
-                                              a.max_iters, a.tol, a.dt)
+                                              a.max_iters, a.tol, a.dt, a.projections)
                   : graph_circuit_forward_op().call(input, weights, biases, a.pre, a.post,
-                                                    a.activations, a.output, a.method,
-                                                    a.max_iters, a.tol, a.dt);
+                                                    a.activations, a.output, a.method, a.max_iters,
+                                                    a.tol, a.dt, a.projections);
     const auto& rates = std::get<0>(states);
     const auto& drives = std::get<1>(states);
     const auto populations = static_cast<int64_t>(rates.size());
@@ -102,6 +102,7 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     ctx->saved_data["max_iters"] = arguments.max_iters;
     ctx->saved_data["tol"] = arguments.tol;
     ctx->saved_data["dt"] = arguments.dt;
+    ctx->saved_data["kinds"] = c10::List<std::string>(arguments.projections);
     ctx->saved_data["projections"] = static_cast<int64_t>(weights.size());
     c10::List<bool> has_bias;
     for (int64_t p = 0; p < populations; ++p) {
@@ -160,15 +161,17 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     const auto max_iters = ctx->saved_data["max_iters"].toInt();
     const auto tol = ctx->saved_data["tol"].toDouble();
     const auto dt = ctx->saved_data["dt"].toDouble();
+    const auto kinds = strings(ctx->saved_data["kinds"]);
     const auto computed =
         ctx->saved_data["layered"].toBool()
             ? circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
-                                         activations, method, max_iters, tol, dt, output_mask)
-            : graph_circuit_backward_op().call(
-                  grad_outputs[0], input, weights, rates, drives,
-                  ctx->saved_data["pre"].toIntVector(), ctx->saved_data["post"].toIntVector(),
-                  activations, ctx->saved_data["output"].toInt(), method, max_iters, tol, dt,
-                  output_mask);
+                                         activations, method, max_iters, tol, dt, output_mask,
+                                         kinds)
+            : graph_circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
+                                               ctx->saved_data["pre"].toIntVector(),
+                                               ctx->saved_data["post"].toIntVector(), activations,
+                                               ctx->saved_data["output"].toInt(), method, max_iters,
+                                               tol, dt, output_mask, kinds);
 
     // One gradient per forward argument: input, weights..., present biases..., then the 2
     // non-differentiable arguments.

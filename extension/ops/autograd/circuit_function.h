@@ -23,6 +23,7 @@ struct CircuitArguments {
   int64_t max_iters = 0;
   double tol = 0.0;
   double dt = 1.0;
+  std::vector<std::string> projections;  // empty: all dense
 };
 
 at::Tensor differentiable_circuit(const at::Tensor& input, at::TensorList weights,

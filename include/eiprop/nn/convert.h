@@ -3,6 +3,7 @@
 #pragma once
 
 #include "eiprop/nn/balanced_mlp.h"
+#include "eiprop/nn/sequential_circuit.h"
 
 #include <torch/nn/modules/container/sequential.h>
 
@@ -17,8 +18,15 @@ namespace eiprop {
 BalancedMLP convert(const torch::nn::Sequential& sequential,
                     const RelaxationOptions& relaxation = {});
 
+// Any Sequential of Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten and the supported activations as
+// one SequentialCircuit holding its modules (and so sharing their parameters). Anything else is
+// refused with an error naming the layer.
+SequentialCircuit convert_circuit(const torch::nn::Sequential& sequential,
+                                  const RelaxationOptions& relaxation = {});
+
 // What convert_parts made: a new Sequential holding the same modules except that every maximal
-// run of supported layers is one BalancedMLP sharing their parameters.
+// run of supported layers is one circuit sharing their parameters (a BalancedMLP for a run of
+// Linear layers, a SequentialCircuit for one with convolutions, pooling or Flatten).
 struct ConvertedParts {
   torch::nn::Sequential model;
   std::vector<std::string> circuits;  // "2-4 (torch::nn::Linear, ...) -> circuit 2"
@@ -27,8 +35,10 @@ struct ConvertedParts {
 };
 
 // Converts what it can of a Sequential the rule covers only in part: every maximal run of
-// Linear layers (widths chaining, biases all present or all absent) each followed by at most one
-// supported activation becomes a BalancedMLP; any other module (BatchNorm, Dropout, a residual
+// projection layers (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten; where two Linear layers meet,
+// widths chaining and biases both present or both absent) each followed by at most one supported
+// activation, holding a Linear or Conv2d, becomes one circuit; any other module (BatchNorm,
+// Dropout, a residual
 // block) is kept as it is and trained by autograd, to which the circuits hand the input credit,
 // so the gradients stay exact. The original Sequential is not changed; the result shares its
 // modules and parameters. (A C++ module calls its children through its own members, so the

@@ -21,10 +21,14 @@ struct Graph {
   std::vector<int64_t> post;             // ... and arrives at population post[k]
   std::vector<std::string> activations;  // activations[p-1]: population p's activation
   int64_t output = 0;                    // the population whose imbalance drives credit
+  // projection_kinds[k]: what projection k's synapses compute, the operators' `projections`
+  // argument (eiprop/ops/projections.h); empty: all dense.
+  std::vector<std::string> projection_kinds{};
 
   // The layered circuit 0 -> 1 -> ... -> L (layer l = population l+1) as a graph: projection l
   // runs from population l to l+1, and the output is population L.
-  static Graph chain(std::vector<std::string> activations) {
+  static Graph chain(std::vector<std::string> activations,
+                     std::vector<std::string> projections = {}) {
     Graph graph;
     const auto layers = static_cast<int64_t>(activations.size());
     for (int64_t l = 0; l < layers; ++l) {
@@ -33,6 +37,7 @@ struct Graph {
     }
     graph.activations = std::move(activations);
     graph.output = layers;
+    graph.projection_kinds = std::move(projections);
     return graph;
   }
 
