@@ -9,40 +9,34 @@ DataDependentOutputException, the exception torch.compile turns into a graph bre
 eagerly between compiled regions) and ``fullgraph=True`` / torch.export into an error naming
 the op.
 """
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 import torch
 from torch import Tensor
 
+from eiprop.projections import parse, population_shapes
+
 _register = getattr(torch.library, "register_fake", None)  # torch >= 2.4
 
 
-def _population_widths(op: str, input_width: int, weights: Sequence[Tensor],
-                       post: Sequence[int], populations: int) -> List[int]:
-    """N_0..N_P of a graph (the operator's own checks run with real tensors)."""
-    if len(weights) != len(post):
-        raise RuntimeError(f"eiprop::{op}: {len(weights)} weights for {len(post)} projections")
-    widths: List[Optional[int]] = [input_width] + [None] * populations
-    for k, q in enumerate(post):
-        if not 1 <= q <= populations:
-            raise RuntimeError(f"eiprop::{op}: post[{k}] = {q} is not a population 1..{populations}")
-        widths[q] = weights[k].shape[0]
-    for p in range(1, populations + 1):
-        if widths[p] is None:
-            raise RuntimeError(f"eiprop::{op}: population {p} receives no projection")
-    return widths  # type: ignore[return-value]
+def _shapes(op: str, input: Tensor, weights: Sequence[Tensor], pre: Sequence[int],
+            post: Sequence[int], populations: int, projections) -> List[List]:
+    """Per-sample shapes of populations 0..P (the operator's own checks run with real
+    tensors)."""
+    return population_shapes(op, input.shape[1:], weights, pre, post, populations, projections)
 
 
-def _states(input: Tensor, widths: Sequence[int]):
-    rates = [input.new_empty(input.shape[0], n) for n in widths[1:]]
-    drives = [input.new_empty(input.shape[0], n) for n in widths[1:]]
+def _states(input: Tensor, shapes: Sequence[Sequence]):
+    rates = [input.new_empty(input.shape[0], *shape) for shape in shapes[1:]]
+    drives = [input.new_empty(input.shape[0], *shape) for shape in shapes[1:]]
     return rates, drives
 
 
 def _gradients(input: Tensor, weights: Sequence[Tensor], rates: Sequence[Tensor],
                output_mask: Sequence[bool]):
     projections = len(weights)
-    # Fresh contiguous tensors, as the real kernel's products are.
+    # Fresh contiguous tensors, as the real kernel's products are (a fixed projection's is as
+    # empty as its placeholder weight).
     input_grad = input.new_empty(input.shape) if output_mask[0] else None
     weight_grads = [w.new_empty(w.shape) for k, w in enumerate(weights) if output_mask[1 + k]]
     bias_grads = [r.new_empty(r.shape[1]) for p, r in enumerate(rates)
@@ -50,10 +44,22 @@ def _gradients(input: Tensor, weights: Sequence[Tensor], rates: Sequence[Tensor]
     return input_grad, weight_grads, bias_grads
 
 
-def _updates(input: Tensor, rates: Sequence[Tensor], pre: Sequence[int], post: Sequence[int]):
+def _updates(input: Tensor, rates: Sequence[Tensor], pre: Sequence[int], post: Sequence[int],
+             projections):
     population = [input] + list(rates)
-    weight_updates = [input.new_empty(population[q].shape[1], population[p].shape[1])
-                      for p, q in zip(pre, post)]
+    kinds = list(projections) if projections else ["dense"] * len(pre)
+    weight_updates = []
+    for p, q, entry in zip(pre, post, kinds):
+        kind, keys = parse(entry)
+        if kind == "dense":
+            shape = [population[q].shape[1], population[p].shape[1]]
+        elif kind == "conv2d":
+            kernel = [int(v) for v in keys["kernel"].split(",")]
+            groups = int(keys["groups"])
+            shape = [population[q].shape[1], population[p].shape[1] // groups] + kernel
+        else:
+            shape = [0]
+        weight_updates.append(input.new_empty(shape))
     bias_updates = [input.new_empty(r.shape[1]) for r in rates]
     return weight_updates, bias_updates
 
@@ -62,46 +68,50 @@ def _chain(layers: int):
     return list(range(layers)), list(range(1, layers + 1))
 
 
-def _circuit(input, weights, biases, activations, method="sweep", max_iters=0, tol=0.0, dt=1.0):
-    return input.new_empty(input.shape[0], weights[-1].shape[0])
+def _circuit(input, weights, biases, activations, method="sweep", max_iters=0, tol=0.0, dt=1.0,
+             projections=None):
+    shapes = _shapes("circuit", input, weights, *_chain(len(weights)), len(weights), projections)
+    return input.new_empty(input.shape[0], *shapes[-1])
 
 
 def _graph_circuit(input, weights, biases, pre, post, activations, output, method="jacobi",
-                   max_iters=0, tol=0.0, dt=1.0):
-    widths = _population_widths("graph_circuit", input.shape[1], weights, post,
-                                len(activations))
+                   max_iters=0, tol=0.0, dt=1.0, projections=None):
+    shapes = _shapes("graph_circuit", input, weights, pre, post, len(activations), projections)
     if not 1 <= output <= len(activations):
         raise RuntimeError(f"eiprop::graph_circuit: output is {output}; expected a population "
                            f"1..{len(activations)}")
-    return input.new_empty(input.shape[0], widths[output])
+    return input.new_empty(input.shape[0], *shapes[output])
 
 
-def _circuit_forward(input, weights, biases, activations, method, max_iters, tol, dt):
-    return _states(input, [input.shape[1]] + [w.shape[0] for w in weights])
+def _circuit_forward(input, weights, biases, activations, method, max_iters, tol, dt,
+                     projections=None):
+    return _states(input, _shapes("_circuit_forward", input, weights, *_chain(len(weights)),
+                                  len(weights), projections))
 
 
 def _graph_circuit_forward(input, weights, biases, pre, post, activations, output, method,
-                           max_iters, tol, dt):
-    return _states(input, _population_widths("_graph_circuit_forward", input.shape[1], weights,
-                                             post, len(activations)))
+                           max_iters, tol, dt, projections=None):
+    return _states(input, _shapes("_graph_circuit_forward", input, weights, pre, post,
+                                  len(activations), projections))
 
 
 def _circuit_backward(grad_output, input, weights, rates, drives, activations, method, max_iters,
-                      tol, dt, output_mask):
+                      tol, dt, output_mask, projections=None):
     return _gradients(input, weights, rates, output_mask)
 
 
 def _graph_circuit_backward(grad_output, input, weights, rates, drives, pre, post, activations,
-                            output, method, max_iters, tol, dt, output_mask):
+                            output, method, max_iters, tol, dt, output_mask, projections=None):
     return _gradients(input, weights, rates, output_mask)
 
 
-def _plasticity(input, rates, drives, credits, activations, lr):
-    return _updates(input, rates, *_chain(len(rates)))
+def _plasticity(input, rates, drives, credits, activations, lr, projections=None):
+    return _updates(input, rates, *_chain(len(rates)), projections)
 
 
-def _graph_plasticity(input, rates, drives, credits, pre, post, activations, lr):
-    return _updates(input, rates, pre, post)
+def _graph_plasticity(input, rates, drives, credits, pre, post, activations, lr,
+                      projections=None):
+    return _updates(input, rates, pre, post, projections)
 
 
 def _ei_currents(presynaptic_rates, weight):

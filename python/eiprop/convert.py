@@ -1,37 +1,18 @@
-"""eiprop.convert: a ``torch.nn.Sequential`` of Linear layers and activations as a BalancedMLP
-that shares its parameters (training either trains both); eiprop.convert_parts: every such run
-inside any model, the rest left to autograd."""
+"""eiprop.convert: a ``torch.nn.Sequential`` of Linear, Conv2d, pooling and Flatten layers and
+activations as one circuit that shares its parameters (training either trains both);
+eiprop.convert_parts: every such run inside any model, the rest left to autograd."""
 from dataclasses import dataclass, field
 from typing import List
 
 import torch
 
-from eiprop.nn import BalancedMLP, RecurrentCircuit
+from eiprop import projections
+from eiprop.nn import (ACTIVATION_CLASSES as _ACTIVATION_CLASSES, PROJECTION_CLASSES,
+                       BalancedMLP, RecurrentCircuit, SequentialCircuit,
+                       activation_name as _activation_name)
 
-# Activation modules with the operators' constants (torch.nn's defaults), by the operator's name.
-def _activation_name(module: torch.nn.Module):
-    if isinstance(module, torch.nn.Tanh):
-        return "tanh"
-    if isinstance(module, torch.nn.Sigmoid):
-        return "sigmoid"
-    if isinstance(module, torch.nn.ReLU):
-        return "relu"
-    if isinstance(module, torch.nn.Identity):
-        return "identity"
-    if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope == 0.01:
-        return "leaky_relu"
-    if isinstance(module, torch.nn.ELU) and module.alpha == 1.0:
-        return "elu"
-    if isinstance(module, torch.nn.Softplus) and module.beta == 1.0 and module.threshold == 20.0:
-        return "softplus"
-    return None
-
-
-_ACTIVATION_CLASSES = (torch.nn.Tanh, torch.nn.Sigmoid, torch.nn.ReLU, torch.nn.Identity,
-                       torch.nn.LeakyReLU, torch.nn.ELU, torch.nn.Softplus)
-
-SUPPORTED = ("Linear, Tanh, Sigmoid, ReLU, Identity, LeakyReLU(0.01), ELU(alpha=1), "
-             "Softplus(beta=1, threshold=20)")
+SUPPORTED = ("Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Tanh, Sigmoid, ReLU, Identity, "
+             "LeakyReLU(0.01), ELU(alpha=1), Softplus(beta=1, threshold=20)")
 
 
 def _circuit(linears, activations, **options) -> BalancedMLP:
@@ -45,53 +26,79 @@ def _circuit(linears, activations, **options) -> BalancedMLP:
     return circuit
 
 
-def convert(model: torch.nn.Sequential, learning: str = "credit", method: str = "sweep",
-            max_iters: int = 0, tol: float = 0.0, dt: float = 1.0) -> BalancedMLP:
-    """The Sequential as a BalancedMLP whose layers are the model's own Linear modules.
+def _linear_only(layers) -> bool:
+    return all(isinstance(m, torch.nn.Linear) or not isinstance(m, PROJECTION_CLASSES)
+               for m in layers)
 
-    Each Linear may be followed by at most one activation (none: identity); the first layer must
-    be a Linear. Any other layer is refused with an error naming it; so are Linear layers whose
-    widths do not chain. :func:`convert_parts` converts what it can of any model instead.
+
+def _run_circuit(layers, **options):
+    """The circuit of a run of layers: a BalancedMLP when they are Linear layers with biases all
+    present or all absent (and activations), else a SequentialCircuit."""
+    linears = [m for m in layers if isinstance(m, torch.nn.Linear)]
+    if _linear_only(layers) and len({m.bias is None for m in linears}) == 1:
+        activations = []
+        for m in layers:
+            if isinstance(m, torch.nn.Linear):
+                activations.append(None)
+            elif not isinstance(m, torch.nn.Identity):
+                activations[-1] = _activation_name(m)
+        return _circuit(linears, activations, **options)
+    return SequentialCircuit([m for m in layers if not isinstance(m, torch.nn.Identity)],
+                             **options)
+
+
+def convert(model: torch.nn.Sequential, learning: str = "credit", method: str = "sweep",
+            max_iters: int = 0, tol: float = 0.0, dt: float = 1.0) -> torch.nn.Module:
+    """The Sequential as one circuit whose layers are the model's own modules: a BalancedMLP
+    when it holds Linear layers and activations only (biases all present or all absent), else a
+    :class:`~eiprop.nn.SequentialCircuit` of its ``Conv2d``, ``Linear``, ``MaxPool2d``,
+    ``AvgPool2d`` and ``Flatten`` layers and activations.
+
+    Each projection layer may be followed by at most one activation (none: identity); the first
+    layer must be a projection. Any other layer is refused with an error naming it; so are
+    Linear layers whose widths do not chain. :func:`convert_parts` converts what it can of any
+    model instead.
     """
     if not isinstance(model, torch.nn.Sequential):
         raise TypeError(f"eiprop.convert: expected a torch.nn.Sequential, got "
                         f"{type(model).__name__}")
-    linears, activations = [], []
+    layers, last, activated = [], None, False
     for name, module in _children(model):
         where = f"layer {name} ({type(module).__name__})"
         if isinstance(module, torch.nn.Identity) and _plain(module):
             continue
-        if (isinstance(module, torch.nn.Linear) or _activation_name(module)) and not _plain(module):
+        projection = isinstance(module, PROJECTION_CLASSES)
+        if (projection or _activation_name(module)) and not _plain(module):
             raise ValueError(f"eiprop.convert: {where} has hooks, a parametrization, its own "
                              f"forward or lazy parameters; the circuit reads the weights "
                              f"directly and would skip them (eiprop.convert_parts leaves such "
                              f"a layer to autograd)")
-        if isinstance(module, torch.nn.Linear):
-            if linears and module.in_features != linears[-1].out_features:
+        if projection:
+            try:
+                projections.of_module(module)
+            except ValueError as error:
+                raise ValueError(f"eiprop.convert: {where}: {error}") from None
+            if (isinstance(module, torch.nn.Linear) and isinstance(last, torch.nn.Linear)
+                    and module.in_features != last.out_features):
                 raise ValueError(f"eiprop.convert: {where} takes {module.in_features} inputs but "
-                                 f"the layer before gives {linears[-1].out_features}")
-            if linears and (module.bias is None) != (linears[0].bias is None):
-                raise ValueError(f"eiprop.convert: {where} has "
-                                 f"{'no ' if module.bias is None else 'a '}bias but the first "
-                                 f"Linear {'has' if module.bias is None else 'has none'}; "
-                                 f"a BalancedMLP's layers all have biases or none")
-            linears.append(module)
-            activations.append(None)
+                                 f"the layer before gives {last.out_features}")
+            layers.append(module)
+            last, activated = module, False
             continue
-        activation = _activation_name(module)
-        if activation is None:
+        if _activation_name(module) is None:
             raise ValueError(f"eiprop.convert: {where} is not supported by the rule; a "
                              f"convertible Sequential holds only {SUPPORTED}")
-        if not linears:
-            raise ValueError(f"eiprop.convert: {where} comes before any Linear layer")
-        if activations[-1] is not None:
-            raise ValueError(f"eiprop.convert: {where} follows another activation; each Linear "
-                             f"takes at most one")
-        activations[-1] = activation
-    if not linears:
-        raise ValueError("eiprop.convert: the Sequential holds no Linear layer")
-    return _circuit(linears, activations, learning=learning, method=method, max_iters=max_iters,
-                    tol=tol, dt=dt)
+        if last is None:
+            raise ValueError(f"eiprop.convert: {where} comes before any projection layer")
+        if activated:
+            raise ValueError(f"eiprop.convert: {where} follows another activation; each "
+                             f"projection layer takes at most one")
+        layers.append(module)
+        activated = True
+    if not any(isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) for m in layers):
+        raise ValueError("eiprop.convert: the Sequential holds no Linear or Conv2d layer")
+    return _run_circuit(layers, learning=learning, method=method, max_iters=max_iters, tol=tol,
+                        dt=dt)
 
 
 @dataclass
@@ -128,12 +135,11 @@ def _plain(module: torch.nn.Module) -> bool:
     no hooks, no parametrization (weight_norm, spectral_norm, pruning register one or the other),
     no uninitialised (lazy) parameters. A circuit reads a Linear's weight and bias directly, so
     anything that changes what the module computes would be skipped silently."""
-    base = torch.nn.Linear if isinstance(module, torch.nn.Linear) else None
-    if base is None:
-        for kind in _ACTIVATION_CLASSES:
-            if isinstance(module, kind):
-                base = kind
-                break
+    base = None
+    for kind in PROJECTION_CLASSES + _ACTIVATION_CLASSES:
+        if isinstance(module, kind):
+            base = kind
+            break
     if base is None or type(module).forward is not base.forward:
         return False
     if (module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
@@ -144,20 +150,38 @@ def _plain(module: torch.nn.Module) -> bool:
     return True
 
 
+def _convertible_projection(module: torch.nn.Module) -> bool:
+    """A plain projection layer whose settings the operators take."""
+    if not (isinstance(module, PROJECTION_CLASSES) and _plain(module)):
+        return False
+    try:
+        return projections.of_module(module) is not None
+    except ValueError:
+        return False
+
+
 def _runs(children):
-    """Maximal runs [(start, end)) of `children` ((name, module) pairs) that a BalancedMLP can
-    take: a Linear, then Linears (widths chaining, biases all present or all absent), each
-    followed by at most one supported activation; Identity passes anywhere inside a run. Only
-    plain modules (:func:`_plain`) join a run."""
+    """Maximal runs [(start, end)) of `children` ((name, module) pairs) that one circuit can
+    take: projection layers (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten), each followed by at
+    most one supported activation, the first a projection, Linear widths chaining where two
+    Linear layers meet; Identity passes anywhere inside a run. Only plain modules
+    (:func:`_plain`) join a run, and a run needs a Linear or Conv2d (synapses to learn)."""
     runs, start, last, activated = [], None, None, False
+
+    def close(end):
+        layers = [m for _, m in children[start:end]]
+        if any(isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) for m in layers):
+            runs.append((start, end))
+
     for i, (_, module) in enumerate(children):
         plain = _plain(module)
-        if plain and isinstance(module, torch.nn.Linear):
-            chains = (last is not None and module.in_features == last.out_features
-                      and (module.bias is None) == (last.bias is None))
-            if not chains:
+        if _convertible_projection(module):
+            chains = not (isinstance(module, torch.nn.Linear) and isinstance(last, torch.nn.Linear)
+                          and (module.in_features != last.out_features
+                               or (module.bias is None) != (last.bias is None)))
+            if start is None or not chains:
                 if start is not None:
-                    runs.append((start, i))
+                    close(i)
                 start = i
             last, activated = module, False
         elif start is not None and plain and isinstance(module, torch.nn.Identity):
@@ -166,10 +190,10 @@ def _runs(children):
             activated = True
         else:
             if start is not None:
-                runs.append((start, i))
+                close(i)
             start, last, activated = None, None, False
     if start is not None:
-        runs.append((start, len(children)))
+        close(len(children))
     return runs
 
 
@@ -181,11 +205,13 @@ def _children(module: torch.nn.Module):
 
 def convert_parts(model: torch.nn.Module, learning: str = "credit", method: str = "sweep",
                   max_iters: int = 0, tol: float = 0.0, dt: float = 1.0) -> Conversion:
-    """Converts, in place, every maximal run of Linear layers and supported activations inside
-    each ``torch.nn.Sequential`` of `model` (at any depth) into a BalancedMLP sharing their
-    parameters, and leaves every other layer (BatchNorm, Dropout, residual blocks, ...) to
-    autograd: credit relaxation then computes the circuits' parameter gradients and the input
-    credit that autograd carries back through the rest, so the gradients stay exact.
+    """Converts, in place, every maximal run of projection layers (Linear, Conv2d, MaxPool2d,
+    AvgPool2d, Flatten) and supported activations inside each ``torch.nn.Sequential`` of `model`
+    (at any depth) into a circuit (BalancedMLP or SequentialCircuit, as :func:`convert` makes
+    them) sharing their parameters, and leaves every other layer (BatchNorm, Dropout, residual
+    blocks, ...) to autograd: credit relaxation then computes the circuits' parameter gradients
+    and the input credit that autograd carries back through the rest, so the gradients stay
+    exact.
 
     Only plain layers join a run: a layer with hooks, a parametrization (weight_norm,
     spectral_norm, pruning), a subclass's own forward or lazy parameters stays with autograd, as
@@ -195,8 +221,8 @@ def convert_parts(model: torch.nn.Module, learning: str = "credit", method: str 
     positions and the state_dict keys change (``0.weight`` becomes ``0.layer0.weight``). Every
     circuit is built before any Sequential is changed, so a failure leaves the model as it was;
     circuits already in the model are left alone (a second call converts nothing more).
-    Returns what was converted; its ``str`` is a report. A circuit takes [batch, features] input,
-    as the operators do.
+    Returns what was converted; its ``str`` is a report. A circuit takes the input its first
+    layer takes: [batch, features] before a Linear, [batch, C, H, W] before a Conv2d or pooling.
     """
     options = dict(learning=learning, method=method, max_iters=max_iters, tol=tol, dt=dt)
     conversion = Conversion(model)
@@ -208,15 +234,8 @@ def convert_parts(model: torch.nn.Module, learning: str = "credit", method: str 
         runs = _runs(children) if convertible else []
         circuits = {}  # run start -> (run end, circuit)
         for start, end in runs:
-            run = [m for _, m in children[start:end] if not isinstance(m, torch.nn.Identity)]
-            activations = []
-            for m in run:
-                if isinstance(m, torch.nn.Linear):
-                    activations.append(None)
-                else:
-                    activations[-1] = _activation_name(m)
-            linears = [m for m in run if isinstance(m, torch.nn.Linear)]
-            circuits[start] = (end, _circuit(linears, activations, **options))
+            run = [m for _, m in children[start:end]]
+            circuits[start] = (end, _run_circuit(run, **options))
         # The report in the model's order; the Sequential's children with each run replaced.
         modules, i = [], 0
         while i < len(children):
@@ -230,7 +249,7 @@ def convert_parts(model: torch.nn.Module, learning: str = "credit", method: str 
                 i = end
                 continue
             child_path = f"{path}.{name}" if path else name
-            if isinstance(child, (BalancedMLP, RecurrentCircuit)):
+            if isinstance(child, (BalancedMLP, RecurrentCircuit, SequentialCircuit)):
                 pass  # already a circuit (e.g. a second call): neither converted nor autograd's
             elif next(child.children(), None) is None:
                 conversion.autograd.append(f"{child_path} ({type(child).__name__})")

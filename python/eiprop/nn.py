@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from eiprop.projections import of_module as projections_of_module
+
 LEARNING = ("credit", "autograd")
 
 # The activations the operators know, as plain torch functions (the constants are torch.nn's
@@ -34,6 +36,28 @@ ACTIVATIONS = {
 DEFAULT_MAX_ITERS = 10000
 DEFAULT_TOL = {torch.float64: 1e-12, torch.float32: 1e-6}
 
+
+# Activation modules with the operators' constants (torch.nn's defaults), by the operator's name.
+def activation_name(module: torch.nn.Module):
+    if isinstance(module, torch.nn.Tanh):
+        return "tanh"
+    if isinstance(module, torch.nn.Sigmoid):
+        return "sigmoid"
+    if isinstance(module, torch.nn.ReLU):
+        return "relu"
+    if isinstance(module, torch.nn.Identity):
+        return "identity"
+    if isinstance(module, torch.nn.LeakyReLU) and module.negative_slope == 0.01:
+        return "leaky_relu"
+    if isinstance(module, torch.nn.ELU) and module.alpha == 1.0:
+        return "elu"
+    if isinstance(module, torch.nn.Softplus) and module.beta == 1.0 and module.threshold == 20.0:
+        return "softplus"
+    return None
+
+
+ACTIVATION_CLASSES = (torch.nn.Tanh, torch.nn.Sigmoid, torch.nn.ReLU, torch.nn.Identity,
+                       torch.nn.LeakyReLU, torch.nn.ELU, torch.nn.Softplus)
 
 def _check_learning(module: str, learning: str) -> str:
     if learning not in LEARNING:
@@ -218,3 +242,94 @@ class RecurrentCircuit(torch.nn.Module):
         return (f"widths={self.widths}, projections=[{projections}], "
                 f"activations={self.activations}, output={self.output}, "
                 f"learning={self.learning}, method={self.method}")
+
+
+# The layers that are projections: dense, conv2d and the fixed kinds (eiprop.projections).
+PROJECTION_CLASSES = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.AvgPool2d, torch.nn.MaxPool2d,
+                      torch.nn.Flatten)
+
+
+class SequentialCircuit(torch.nn.Module):
+    """A chain of ``torch.nn`` layers run as one layered circuit (``eiprop::circuit`` with
+    ``projections``): each projection layer (``Linear``, ``Conv2d``, ``AvgPool2d``, ``MaxPool2d``,
+    ``Flatten``) feeds a population of its own, whose activation is the supported activation
+    layer right after it (identity when there is none; ``Identity`` layers pass). A max-pooling
+    population is a winner-take-all one; pooling and flatten projections have no synapses to
+    learn. The layers are this module's children ``layer0``, ``layer1``, ... in the given order
+    (pass a model's own layers to share its parameters), and with ``learning="autograd"`` the
+    forward runs them as the Sequential would. The input is ``[B, C, H, W]`` before a
+    convolution or pooling, ``[B, N]`` before a Linear."""
+
+    def __init__(self, layers: Sequence[torch.nn.Module], learning: str = "credit",
+                 method: str = "sweep", max_iters: int = 0, tol: float = 0.0, dt: float = 1.0):
+        super().__init__()
+        self.projections: List[str] = []
+        self.activations: List[str] = []
+        self._projection_layers: List[int] = []  # which child is projection l
+        for index, layer in enumerate(layers):
+            where = f"eiprop.nn.SequentialCircuit: layer {index} ({type(layer).__name__})"
+            try:
+                kind = projections_of_module(layer)
+            except ValueError as error:
+                raise ValueError(f"{where}: {error}") from None
+            if kind is not None:
+                self.projections.append(kind)
+                self.activations.append("identity")
+                self._projection_layers.append(index)
+            elif isinstance(layer, torch.nn.Identity):
+                pass
+            elif activation_name(layer) is not None:
+                if not self.projections:
+                    raise ValueError(f"{where} comes before any projection layer; the input "
+                                     f"population is clamped")
+                if self._projection_layers[-1] != index - 1 or self.activations[-1] != "identity":
+                    raise ValueError(f"{where} does not directly follow a projection layer; "
+                                     f"each projection takes at most one activation")
+                self.activations[-1] = activation_name(layer)
+            else:
+                kinds = ", ".join(kind.__name__ for kind in PROJECTION_CLASSES)
+                raise ValueError(f"{where} is neither a projection layer ({kinds}) nor a "
+                                 f"supported activation")
+            self.add_module(f"layer{index}", layer)
+        if not any(isinstance(getattr(self, f"layer{i}"), (torch.nn.Linear, torch.nn.Conv2d))
+                   for i in self._projection_layers):
+            raise ValueError("eiprop.nn.SequentialCircuit: the layers hold no Linear or Conv2d; "
+                             "a circuit needs synapses to learn")
+        self.learning = _check_learning("SequentialCircuit", learning)
+        self.method, self.max_iters, self.tol, self.dt = method, max_iters, tol, dt
+        # The weight of a pooling or flatten projection: an empty placeholder.
+        self.register_buffer("placeholder", torch.empty(0), persistent=False)
+
+    @property
+    def layers(self) -> List[torch.nn.Module]:
+        return list(self._modules.values())
+
+    def _projection_modules(self) -> List[torch.nn.Module]:
+        return [getattr(self, f"layer{i}") for i in self._projection_layers]
+
+    @property
+    def weights(self) -> List[Tensor]:
+        return [m.weight if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)) else
+                self.placeholder for m in self._projection_modules()]
+
+    @property
+    def biases(self) -> List[Optional[Tensor]]:
+        return [getattr(m, "bias", None) for m in self._projection_modules()]
+
+    def set_learning(self, learning: str) -> "SequentialCircuit":
+        self.learning = _check_learning("SequentialCircuit", learning)
+        return self
+
+    def forward(self, input: Tensor) -> Tensor:
+        if self.learning == "credit":
+            return torch.ops.eiprop.circuit(input, self.weights, self.biases, self.activations,
+                                            self.method, self.max_iters, self.tol, self.dt,
+                                            self.projections)
+        rate = input
+        for layer in self._modules.values():
+            rate = layer(rate)
+        return rate
+
+    def extra_repr(self) -> str:
+        return (f"activations={self.activations}, learning={self.learning}, "
+                f"method={self.method}")

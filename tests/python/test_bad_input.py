@@ -30,7 +30,7 @@ refused(lambda: eiprop.convert(nn.Sequential(nn.Linear(6, 5), nn.LeakyReLU(0.2))
 refused(lambda: eiprop.convert(nn.Sequential(nn.Linear(6, 5), nn.Tanh(), nn.Linear(7, 2))),
         ValueError, "layer 2 (Linear) takes 7 inputs but the layer before gives 5")
 refused(lambda: eiprop.convert(nn.Sequential(nn.Tanh(), nn.Linear(6, 5))),
-        ValueError, "layer 0 (Tanh) comes before any Linear layer")
+        ValueError, "layer 0 (Tanh) comes before any projection layer")
 refused(lambda: eiprop.nn.BalancedMLP([4, 3], learning="hebbian"), ValueError,
         "eiprop.nn.BalancedMLP: learning is 'hebbian'", "credit, autograd")
 refused(lambda: eiprop.nn.BalancedMLP([4, 3, 2], activation="swish"), ValueError,

@@ -99,7 +99,10 @@ def check_runs_and_nothing_to_convert():
         [["1"], ["2", "3"], ["5", "6", "7"], ["8"]], conversion.circuits
     assert conversion.autograd == ["0 (Tanh)", "4 (Tanh)"], conversion.autograd
 
-    plain = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.Flatten())
+    # A convolution that pads by reflection is not a circuit's projection; a lone Flatten has no
+    # synapses to learn.
+    plain = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"),
+                                torch.nn.Flatten())
     conversion = eiprop.convert_parts(plain)
     assert conversion.circuits == [] and len(conversion.autograd) == 2, conversion
     assert "0 circuit(s)" in str(conversion)

@@ -133,6 +133,54 @@ def run(dtype, requires_grad):
     check(E.build_facts.default, (), ("test_schema",))
 
 
+CONV_ACTIVATIONS = ["tanh", "identity", "identity", "relu"]
+CONV_PROJECTIONS = [eiprop.projections.conv2d(3, 1, 1, 1, 1),
+                    eiprop.projections.max_pool2d(2, 2, 0, 1, False),
+                    eiprop.projections.flatten(), eiprop.projections.dense()]
+
+
+def conv_tensors(dtype, requires_grad):
+    generator = torch.Generator().manual_seed(8)
+
+    def draw(*shape, scale=1.0):
+        value = torch.randn(*shape, generator=generator, dtype=dtype) * scale
+        return value.requires_grad_(requires_grad)
+
+    x = draw(3, 2, 6, 6)
+    empty = torch.empty(0, dtype=dtype)
+    weights = [draw(4, 2, 3, 3, scale=0.3), empty, empty, draw(5, 36, scale=0.2)]
+    biases = [draw(4, scale=0.1), None, None, draw(5, scale=0.1)]
+    return x, weights, biases
+
+
+def run_conv(dtype, requires_grad):
+    """The same checks on a convolutional chain (conv2d, max_pool2d, flatten, dense)."""
+    x, weights, biases = conv_tensors(dtype, requires_grad)
+    A, K = CONV_ACTIVATIONS, CONV_PROJECTIONS
+    pre, post = list(range(4)), list(range(1, 5))
+    check(E.circuit.default, (x, weights, biases, A, "sweep", 0, 0.0, 1.0, K))
+    check(E.graph_circuit.default,
+          (x, weights, biases, pre, post, A, 4, "jacobi", 0, 0.0, 1.0, K))
+    xd, wd = x.detach(), detached(weights)
+    rates, drives = E._circuit_forward(xd, wd, detached(biases), A, "sweep", 0, 0.0, 1.0, K)
+    error = torch.randn(3, 5, dtype=dtype)
+    credits = E.credit_relaxation(error, drives, wd, A, "sweep", 0, 0.0, 1.0, False, K)[0]
+    with torch.set_grad_enabled(not requires_grad):
+        check(E._circuit_forward.default, (x, weights, biases, A, "sweep", 0, 0.0, 1.0, K))
+        check(E._circuit_backward.default,
+              (error, x, weights, rates, drives, A, "sweep", 0, 0.0, 1.0,
+               [True, True, False, False, True, True, False, False, True], K))
+        check(E._graph_circuit_backward.default,
+              (error, x, weights, rates, drives, pre, post, A, 4, "jacobi", 0, 0.0, 1.0,
+               [True] * 9, K))
+        check(E.plasticity.default, (x, rates, drives, credits, A, 0.1, K))
+        check(E.graph_plasticity.default, (x, rates, drives, credits, pre, post, A, 0.1, K))
+        check(E.learning_step.default,
+              (x, torch.tensor([0, 1, 4]), copied(weights), copied(biases), A, 0.1,
+               "cross_entropy", "sweep", 0, 0.0, 1.0, K),
+              ("test_schema", "test_autograd_registration"))
+
+
 def copied(values):
     return [v if v is None else v.detach().clone().requires_grad_(v.requires_grad)
             for v in values]
@@ -147,6 +195,12 @@ def fake_of(mode, value):
 
 
 def gradchecks():
+    x, weights, biases = conv_tensors(torch.float64, True)
+    assert torch.autograd.gradcheck(
+        lambda x, w0, w3, b0: E.circuit(x, [w0, weights[1], weights[2], w3],
+                                        [b0, None, None, None], CONV_ACTIVATIONS, "sweep", 0,
+                                        0.0, 1.0, CONV_PROJECTIONS),
+        (x, weights[0], weights[3], biases[0]))
     x, chain, chain_biases, graph, graph_biases = tensors(torch.float64, True)
     assert torch.autograd.gradcheck(
         lambda x, *p: E.circuit(x, list(p[:3]), [p[3], None, p[4]], ACTIVATIONS),
@@ -183,9 +237,11 @@ def main():
     for dtype in (torch.float32, torch.float64):
         for requires_grad in (False, True):
             run(dtype, requires_grad)
-            print(f"opcheck: {dtype}, requires_grad={requires_grad}: passed")
+            run_conv(dtype, requires_grad)
+            print(f"opcheck: {dtype}, requires_grad={requires_grad}: passed (dense and "
+                  f"convolutional circuits)")
     gradchecks()
-    print("gradcheck: circuit and graph_circuit (float64): passed")
+    print("gradcheck: circuit (dense and convolutional) and graph_circuit (float64): passed")
     check_older_calls()
     every_op = {name for name in dir(E) if not name.startswith("__")
                 and isinstance(getattr(E, name), torch._ops.OpOverloadPacket)}
