@@ -1,0 +1,139 @@
+"""The CNN's training step from Python, the rule against autograd, interleaved in one process.
+
+The LeNet-style CNN of examples/python/cnn_ab.py (conv 5x5 -> ReLU -> max-pool 2, twice, then
+dense layers; Fashion-MNIST-sized input [B, 1, 28, 28], float32, cross-entropy), one SGD step
+with lr from the same initial weights on the same batches:
+
+  autograd        the torch.nn layers + backward() + torch.optim.SGD (the reference)
+  circuit         eiprop.convert of those layers (an eiprop.nn.SequentialCircuit, credit
+                  learning) + backward() + torch.optim.SGD
+  learning_step   torch.ops.eiprop.learning_step on the circuit's weights: the rule in place
+
+Every repetition runs every contestant once, in a fresh random order, after --warmup untimed
+steps of each; the table shows medians and the ratio of medians to autograd's, and each path's
+relative weight difference from autograd's after all steps. Target: <= 1.05x autograd.
+"""
+import argparse
+import copy
+import json
+import platform
+import random
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+import eiprop
+
+TARGET = 1.05
+
+
+def lenet(channels=(8, 16), hidden=64):
+    c1, c2 = channels
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, c1, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(c1, c2, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(c2 * 5 * 5, hidden), torch.nn.ReLU(),
+        torch.nn.Linear(hidden, 10))
+
+
+def contestants(lr, seed, method):
+    torch.manual_seed(seed)
+    reference = lenet()
+    circuit = eiprop.convert(copy.deepcopy(reference), method=method)
+    in_place = eiprop.convert(copy.deepcopy(reference), method=method)
+    optimisers = {name: torch.optim.SGD(model.parameters(), lr=lr)
+                  for name, model in (("autograd", reference), ("circuit", circuit))}
+
+    def sgd_step(name, model):
+        def step(x, y):
+            optimisers[name].zero_grad()
+            F.cross_entropy(model(x), y).backward()
+            optimisers[name].step()
+        return step
+
+    def learning_step(x, y):
+        with torch.no_grad():
+            torch.ops.eiprop.learning_step(x, y, in_place.weights, in_place.biases,
+                                           in_place.activations, lr, "cross_entropy", method,
+                                           0, 0.0, 1.0, in_place.projections)
+
+    return ({"autograd": sgd_step("autograd", reference), "circuit": sgd_step("circuit", circuit),
+             "learning_step": learning_step},
+            {"autograd": reference, "circuit": circuit, "learning_step": in_place})
+
+
+def relative_difference(model, reference):
+    worst = 0.0
+    for a, b in zip(model.parameters(), reference.parameters()):
+        worst = max(worst, ((a - b).abs().max() / b.abs().max()).item())
+    return worst
+
+
+def measure(batch, args, clock):
+    generator = torch.Generator().manual_seed(args.seed)
+    batches = [(torch.rand(batch, 1, 28, 28, generator=generator),
+                torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
+    steps, models = contestants(args.lr, args.seed, args.method)
+    samples = {key: [] for key in steps}
+    order = random.Random(args.seed)
+    for repetition in range(args.warmup + args.repetitions):
+        keys = list(steps)
+        order.shuffle(keys)
+        x, y = batches[repetition % len(batches)]
+        for key in keys:
+            start = clock()
+            steps[key](x, y)
+            elapsed = clock() - start
+            if repetition >= args.warmup:
+                samples[key].append(elapsed)
+    medians = {key: statistics.median(values) for key, values in samples.items()}
+    return [{"batch": batch, "method": args.method, "path": key, "step_ms": medians[key] * 1e3,
+             "autograd_ms": medians["autograd"] * 1e3,
+             "ratio": medians[key] / medians["autograd"], "target": TARGET,
+             "meets_target": medians[key] / medians["autograd"] <= TARGET,
+             "weight_difference": relative_difference(models[key], models["autograd"]),
+             "repetitions": len(samples[key])}
+            for key in steps if key != "autograd"]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", default="64,256", help="batch sizes, comma-separated")
+    parser.add_argument("--method", default="sweep")
+    parser.add_argument("--repetitions", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="cpu: the process's CPU time (leaves out time given to others)")
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", help="write the rows and the machine's context here")
+    args = parser.parse_args(argv)
+    if args.repetitions < 1 or args.warmup < 0:
+        parser.error("--repetitions must be >= 1 and --warmup >= 0")
+    torch.set_num_threads(args.threads)
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    rows = []
+    print(f"{'batch':>6}  {'method':<8}{'path':<15}{'step ms':>9}{'autograd ms':>12}{'ratio':>7}"
+          f"{'target':>9}{'weight diff':>12}")
+    for batch in (int(b) for b in args.batches.split(",")):
+        for row in measure(batch, args, clock):
+            rows.append(row)
+            target = ("" if row["meets_target"] else "MISS") + f"<={row['target']:.2f}"
+            print(f"{row['batch']:>6}  {row['method']:<8}{row['path']:<15}{row['step_ms']:>9.3f}"
+                  f"{row['autograd_ms']:>12.3f}{row['ratio']:>7.3f}{target:>9}"
+                  f"{row['weight_difference']:>12.1e}", flush=True)
+    if args.json:
+        context = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+                   "clock": args.clock, "machine": platform.processor() or platform.machine(),
+                   "python": sys.version.split()[0], "eiprop": eiprop.build_info()}
+        with open(args.json, "w") as out:
+            json.dump({"context": context, "rows": rows}, out, indent=1, default=str)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
