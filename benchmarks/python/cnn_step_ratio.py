@@ -16,9 +16,8 @@ relative weight difference from autograd's after all steps. Target: <= 1.05x aut
 import argparse
 import copy
 import json
+import os
 import platform
-import random
-import statistics
 import sys
 import time
 
@@ -26,22 +25,18 @@ import torch
 import torch.nn.functional as F
 
 import eiprop
+from step_ratio import interleaved
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
+                                os.pardir, "examples", "python"))
+from cnn_ab import lenet  # noqa: E402  (the example's network, not a copy of it)
 
 TARGET = 1.05
 
 
-def lenet(channels=(8, 16), hidden=64):
-    c1, c2 = channels
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, c1, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(c1, c2, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Flatten(), torch.nn.Linear(c2 * 5 * 5, hidden), torch.nn.ReLU(),
-        torch.nn.Linear(hidden, 10))
-
-
 def contestants(lr, seed, method):
     torch.manual_seed(seed)
-    reference = lenet()
+    reference = lenet((8, 16), 64)
     circuit = eiprop.convert(copy.deepcopy(reference), method=method)
     in_place = eiprop.convert(copy.deepcopy(reference), method=method)
     optimisers = {name: torch.optim.SGD(model.parameters(), lr=lr)
@@ -77,19 +72,7 @@ def measure(batch, args, clock):
     batches = [(torch.rand(batch, 1, 28, 28, generator=generator),
                 torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
     steps, models = contestants(args.lr, args.seed, args.method)
-    samples = {key: [] for key in steps}
-    order = random.Random(args.seed)
-    for repetition in range(args.warmup + args.repetitions):
-        keys = list(steps)
-        order.shuffle(keys)
-        x, y = batches[repetition % len(batches)]
-        for key in keys:
-            start = clock()
-            steps[key](x, y)
-            elapsed = clock() - start
-            if repetition >= args.warmup:
-                samples[key].append(elapsed)
-    medians = {key: statistics.median(values) for key, values in samples.items()}
+    medians, samples = interleaved(steps, batches, args, clock)
     return [{"batch": batch, "method": args.method, "path": key, "step_ms": medians[key] * 1e3,
              "autograd_ms": medians["autograd"] * 1e3,
              "ratio": medians[key] / medians["autograd"], "target": TARGET,

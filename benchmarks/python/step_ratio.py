@@ -181,6 +181,25 @@ def relative_difference(layers, reference_layers):
     return gap / scale if scale > 0 else gap
 
 
+def interleaved(timed, batches, args, clock):
+    """Every repetition runs every contestant (timed[key](x, y)) once, in a fresh random order
+    (seeded by args.seed), on the repetition's batch; args.warmup repetitions are not timed.
+    Returns (median seconds, samples) per key."""
+    samples = {key: [] for key in timed}
+    order = random.Random(args.seed)
+    for repetition in range(args.warmup + args.repetitions):
+        keys = list(timed)
+        order.shuffle(keys)
+        x, y = batches[repetition % len(batches)]
+        for key in keys:
+            start = clock()
+            timed[key](x, y)
+            elapsed = clock() - start
+            if repetition >= args.warmup:
+                samples[key].append(elapsed)
+    return {key: statistics.median(values) for key, values in samples.items()}, samples
+
+
 def measure(widths, batch, methods, args, dtype, clock):
     name = shape_name(widths, batch)
     generator = torch.Generator().manual_seed(args.seed)
@@ -200,19 +219,7 @@ def measure(widths, batch, methods, args, dtype, clock):
             timed[key] = step
             weights[key] = layers
     timed["mm"] = mm_contestant(widths, batch, dtype)
-    samples = {key: [] for key in timed}
-    order = random.Random(args.seed)
-    for repetition in range(args.warmup + args.repetitions):
-        keys = list(timed)
-        order.shuffle(keys)
-        x, y = batches[repetition % len(batches)]
-        for key in keys:
-            start = clock()
-            timed[key](x, y)
-            elapsed = clock() - start
-            if repetition >= args.warmup:
-                samples[key].append(elapsed)
-    medians = {key: statistics.median(values) for key, values in samples.items()}
+    medians, samples = interleaved(timed, batches, args, clock)
     flops = gemm_flops(widths, batch)
     mm_rate = flops / medians["mm"]
     rows = []
