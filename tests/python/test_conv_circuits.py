@@ -13,6 +13,7 @@
 - Bad input: each refusal names the op (or the converter), the argument and the layer.
 """
 import copy
+import itertools
 import random
 import sys
 
@@ -20,7 +21,7 @@ import torch
 
 import eiprop
 from eiprop import projections
-from eiprop.nn import ACTIVATIONS, SequentialCircuit
+from eiprop.nn import SequentialCircuit
 
 METHODS = ("sweep", "jacobi", "euler", "anderson")
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-4}
@@ -31,18 +32,19 @@ ACTIVATION_MODULES = {
 }
 
 
-def random_chain(rng: random.Random, dtype):
-    """(input shape, layers): conv and pooling stages on a random input, then flatten and dense."""
+def random_chain(rng: random.Random, dtype, activations, kernels):
+    """(input shape, layers): conv and pooling stages on a random input, then flatten and dense;
+    the activations and kernel sizes are drawn in turn from `activations` and `kernels`
+    (iterators that cycle, so that the chains together use each one)."""
     channels, size = rng.choice([1, 2, 4]), rng.randint(9, 13)
     input_shape = (channels, size, size)
     layers = []
-    names = list(ACTIVATION_MODULES)
     for _ in range(rng.randint(1, 3)):
         groups = rng.choice([1, 2, channels])  # channels: depthwise
         if channels % groups:
             groups = 1
         out = rng.choice([1, 2]) * groups
-        kernel, dilation = rng.randint(1, 5), rng.randint(1, 2)
+        kernel, dilation = next(kernels), rng.randint(1, 2)
         padding, stride = rng.randint(0, 2), rng.randint(1, 2)
         while size + 2 * padding - dilation * (kernel - 1) < 3:
             kernel = max(1, kernel - 1)
@@ -51,7 +53,7 @@ def random_chain(rng: random.Random, dtype):
                                       dilation=dilation, groups=groups, dtype=dtype))
         size = (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
         channels = out
-        layers.append(ACTIVATION_MODULES[rng.choice(names)]())
+        layers.append(ACTIVATION_MODULES[next(activations)]())
         if size >= 4 and rng.random() < 0.7:
             if rng.random() < 0.5:
                 layers.append(torch.nn.MaxPool2d(2, stride=rng.randint(1, 2),
@@ -65,10 +67,10 @@ def random_chain(rng: random.Random, dtype):
             with torch.no_grad():
                 size = layers[-1](torch.zeros(1, 1, size, size, dtype=dtype)).shape[-1]
             if rng.random() < 0.5:
-                layers.append(ACTIVATION_MODULES[rng.choice(names)]())
+                layers.append(ACTIVATION_MODULES[next(activations)]())
     layers.append(torch.nn.Flatten())
     layers.append(torch.nn.Linear(channels * size * size, 5, dtype=dtype))
-    layers.append(ACTIVATION_MODULES[rng.choice(names)]())
+    layers.append(ACTIVATION_MODULES[next(activations)]())
     return input_shape, layers
 
 
@@ -79,11 +81,16 @@ def relative(actual: torch.Tensor, expected: torch.Tensor) -> float:
 
 def check_equivalence():
     rng = random.Random(7)
+    activations = itertools.cycle(ACTIVATION_MODULES)
+    kernels = itertools.cycle(range(1, 6))
+    used, convs = set(), []
     worst = {}
     for chain in range(4):
         for dtype in (torch.float64, torch.float32):
             torch.manual_seed(chain)
-            shape, layers = random_chain(rng, dtype)
+            shape, layers = random_chain(rng, dtype, activations, kernels)
+            used.update(type(layer) for layer in layers)
+            convs += [m for m in layers if isinstance(m, torch.nn.Conv2d)]
             x = torch.randn(3, *shape, dtype=dtype)
             for method in METHODS:
                 circuit = SequentialCircuit(layers, method=method)
@@ -100,6 +107,16 @@ def check_equivalence():
                 key = (method, str(dtype).split(".")[-1])
                 worst[key] = max(worst.get(key, 0.0), error)
                 assert error <= TOLERANCE[dtype], (chain, method, dtype, error, layers)
+    assert {ACTIVATION_MODULES[name] for name in ACTIVATION_MODULES} <= used, used
+    for kind in (torch.nn.MaxPool2d, torch.nn.AvgPool2d):
+        assert kind in used, kind
+    settings = {(m.kernel_size[0], m.stride[0], m.padding[0], m.dilation[0],
+                 "depthwise" if m.groups == m.in_channels > 1 else m.groups) for m in convs}
+    print(f"{len(convs)} convolutions; (kernel, stride, padding, dilation, groups): "
+          f"{sorted(settings, key=str)}")
+    for position, values in enumerate(([1, 2, 3, 4, 5], [1, 2], [0, 1, 2], [1, 2],
+                                       [1, 2, "depthwise"])):
+        assert set(values) <= {setting[position] for setting in settings}, (position, settings)
     for (method, dtype), error in sorted(worst.items()):
         print(f"{method:8s} {dtype}: worst relative error against autograd {error:.3g}")
 
