@@ -198,6 +198,19 @@ TEST(Cuda, SequentialCircuitGradientsEqualAutogradOnCudaTensors) {
   }
 }
 
+TEST(SequentialCircuit, IdentityPassesBetweenAProjectionAndItsActivation) {
+  auto circuit = convert_circuit(nn::Sequential(nn::Conv2d(1, 2, 3), nn::Identity(), nn::ReLU(),
+                                                nn::Flatten(), nn::Linear(2 * 2 * 2, 3)));
+  ASSERT_EQ(circuit->activations().size(), 3u);
+  EXPECT_EQ(circuit->activations()[0], "relu");
+  EXPECT_EQ(circuit->forward(torch::rand({2, 1, 4, 4})).sizes(), at::IntArrayRef({2, 3}));
+  // A Flatten before any convolution or pooling stays with autograd in convert_parts.
+  auto parts = convert_parts(nn::Sequential(nn::Flatten(), nn::Linear(16, 3)));
+  ASSERT_EQ(parts.circuits.size(), 1u);
+  EXPECT_EQ(parts.circuits[0].rfind("1 (", 0), 0u) << parts.circuits[0];
+  EXPECT_EQ(parts.model->forward(torch::rand({2, 4, 4})).sizes(), at::IntArrayRef({2, 3}));
+}
+
 TEST(SequentialCircuit, RefusesWhatTheRuleDoesNotTake) {
   expect_error(
       [] {

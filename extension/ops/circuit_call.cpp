@@ -108,6 +108,12 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   }
   auto gradients = plasticity_updates(graph.circuit.projections(), credits.balance_credits,
                                       all_rates, /*scale=*/1.0, weight_wanted, bias_wanted);
+  // A fixed projection's gradient is as empty as its placeholder weight, and like it.
+  for (int64_t k = 0; k < projection_count; ++k) {
+    if (weight_wanted[k] && !graph.circuit.projection(k).plastic()) {
+      gradients.weight_updates[k] = at::zeros_like(weights[k]);
+    }
+  }
   // Only the gradients asked for (a Tensor[] holds no undefined entries).
   const auto asked_for = [](std::vector<at::Tensor> all) {
     all.erase(std::remove_if(all.begin(), all.end(),

@@ -112,7 +112,7 @@ GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape
 
   check_graph_structure(op, populations, pre, post);
   const ProjectionName what = name ? name : graph_projection_names(pre, post);
-  const auto specs = parse_projections(op, projections, weights.size(), what);
+  const auto specs = parse_projections(op, projections, weights.size(), "weights", what);
   Shapes shapes(op, populations);
   if (!input_shape.empty()) shapes.fix(0, input_shape, "input");
   std::vector<kernels::Projection> circuit_projections;
@@ -165,8 +165,17 @@ GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape
   carry_on();
   for (int64_t p = 1; p <= populations; ++p) {
     TORCH_CHECK(shapes.known(p), op, ": nothing fixes the shape of ", population(p),
-                "; its incoming projections are spatial and their presynaptic "
-                "shapes are open");
+                "; its incoming projections are spatial and their presynaptic shapes are open");
+  }
+  // A convolution whose presynaptic shape stayed open (a credit relaxation's input) still fixes
+  // its postsynaptic channels.
+  for (size_t k = 0; k < weights.size(); ++k) {
+    if (specs[k].kind != kernels::ProjectionKind::conv2d || shapes.known(pre[k])) continue;
+    const auto& shape = shapes.shape(post[k]);
+    TORCH_CHECK(shape.size() == 3 && shape[0] == weights[k].size(0), op, ": ", what(k),
+                " has shape ", weights[k].sizes(), " (", weights[k].size(0),
+                " output channels) but ", population(post[k]), " has the shape ",
+                shape_text(shape));
   }
   auto population_shapes = shapes.shapes();
   return {

@@ -44,7 +44,8 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> graph_plasticity(
     return c10::str("projection ", k, ": population ", pre[k], " -> ", post[k]);
   };
   const auto circuit_projections = projections_between(
-      kOp, parse_projections(kOp, projections, pre.size(), names), pre, post, shapes, names, input);
+      kOp, parse_projections(kOp, projections, pre.size(), "pre", names), pre, post, shapes,
+      names, input);
 
   auto updates = checked_plasticity(kOp, kGraphNaming, input, rates, drives, credits,
                                     circuit_projections, population_activations, lr);

@@ -45,7 +45,7 @@ std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>> plasticity(
   for (const auto& drive : drives) shapes.push_back(sample_shape(drive));
   const auto names = [](size_t l) { return c10::str("layer ", l); };
   const auto circuit_projections =
-      projections_between(kOp, parse_projections(kOp, projections, drives.size(), names),
+      projections_between(kOp, parse_projections(kOp, projections, drives.size(), "drives", names),
                           chain_pre(layers), chain_post(layers), shapes, names, input);
   auto updates = checked_plasticity(kOp, kLayerNaming, input, rates, drives, credits,
                                     circuit_projections, layer_activations, lr);

@@ -154,9 +154,10 @@ ProjectionSpec parse_entry(const char* op, size_t k, const std::string& name,
 // last window that would start in the right padding).
 int64_t windows(int64_t size, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation,
                 bool ceil_mode) {
-  const int64_t span = size + 2 * padding - dilation * (kernel - 1) - 1;
-  if (span < 0) return 0;
-  int64_t out = (span + (ceil_mode ? stride - 1 : 0)) / stride + 1;
+  // Floor division (torch's div_rtn): a negative span with ceil_mode can still give a window.
+  const int64_t numerator = size + 2 * padding - dilation * (kernel - 1) - 1 +
+                            (ceil_mode ? stride - 1 : 0);
+  int64_t out = numerator / stride - (numerator % stride < 0 ? 1 : 0) + 1;
   if (ceil_mode && (out - 1) * stride >= size + padding) --out;
   return out;
 }
@@ -165,11 +166,11 @@ int64_t windows(int64_t size, int64_t kernel, int64_t stride, int64_t padding, i
 
 std::vector<ProjectionSpec> parse_projections(const char* op,
                                               const std::vector<std::string>& projections,
-                                              size_t count,
+                                              size_t count, const char* count_from,
                                               const std::function<std::string(size_t)>& name) {
   if (projections.empty()) return std::vector<ProjectionSpec>(count);
   TORCH_CHECK(projections.size() == count, op, ": projections has ", projections.size(),
-              " entries but weights has ", count,
+              " entries but ", count_from, " has ", count,
               "; give one per projection (or none: all dense)");
   std::vector<ProjectionSpec> specs;
   for (size_t k = 0; k < count; ++k) specs.push_back(parse_entry(op, k, name(k), projections[k]));

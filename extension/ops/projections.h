@@ -27,11 +27,11 @@ struct ProjectionSpec {
   kernels::Geometry geometry{};
 };
 
-// projections[k] for k < count (all dense when the list is empty); `name(k)` is how messages
-// call projection k ("weights[2] (layer 2)").
+// projections[k] for k < count, the length of the argument `count_from` (all dense when the
+// list is empty); `name(k)` is how messages call projection k ("weights[2] (layer 2)").
 std::vector<ProjectionSpec> parse_projections(const char* op,
                                               const std::vector<std::string>& projections,
-                                              size_t count,
+                                              size_t count, const char* count_from,
                                               const std::function<std::string(size_t)>& name);
 
 // Whether every projection is dense (the classic circuits, whose populations are [B, N]).

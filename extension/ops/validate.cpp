@@ -119,6 +119,7 @@ solvers::SolverOptions parse_solver_options(const char* op, c10::string_view met
 
 FiniteCheck& FiniteCheck::add(const char* name, const at::Tensor& tensor,
                               const std::string& problem) {
+  if (tensor.defined() && tensor.numel() == 0) return *this;  // nothing to hold a NaN
   names_.emplace_back(name);
   problems_.push_back(problem);
   tensors_.push_back(tensor);
@@ -128,6 +129,8 @@ FiniteCheck& FiniteCheck::add(const char* name, const at::Tensor& tensor,
 FiniteCheck& FiniteCheck::add(const char* list, at::TensorList tensors, const char* entry,
                               const std::string& problem, int64_t entry_offset) {
   for (size_t i = 0; i < tensors.size(); ++i) {
+    // (An empty tensor, a pooling projection's placeholder weight, holds nothing to check.)
+    if (tensors[i].defined() && tensors[i].numel() == 0) continue;
     names_.push_back(c10::str(list, "[", i, "] (", entry, " ", i + entry_offset, ")"));
     problems_.push_back(problem);
     tensors_.push_back(tensors[i]);

@@ -14,7 +14,7 @@ from typing import List, Sequence
 import torch
 from torch import Tensor
 
-from eiprop.projections import parse, population_shapes
+from eiprop.projections import numbers, parse, population_shapes
 
 _register = getattr(torch.library, "register_fake", None)  # torch >= 2.4
 
@@ -54,8 +54,8 @@ def _updates(input: Tensor, rates: Sequence[Tensor], pre: Sequence[int], post: S
         if kind == "dense":
             shape = [population[q].shape[1], population[p].shape[1]]
         elif kind == "conv2d":
-            kernel = [int(v) for v in keys["kernel"].split(",")]
-            groups = int(keys["groups"])
+            kernel = numbers(entry, keys, "kernel")
+            groups = numbers(entry, keys, "groups")[0]
             shape = [population[q].shape[1], population[p].shape[1] // groups] + kernel
         else:
             shape = [0]

@@ -160,11 +160,19 @@ def _convertible_projection(module: torch.nn.Module) -> bool:
         return False
 
 
+# The projections whose postsynaptic population is [C, H, W]: only after one of them does a
+# Flatten join a run (elsewhere it may flatten what a circuit does not take: a [B, N] or an
+# unbatched tensor), so it stays with autograd.
+_SPATIAL = (torch.nn.Conv2d, torch.nn.AvgPool2d, torch.nn.MaxPool2d)
+
+
 def _runs(children):
     """Maximal runs [(start, end)) of `children` ((name, module) pairs) that one circuit can
     take: projection layers (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten), each followed by at
-    most one supported activation, the first a projection, Linear widths chaining where two
-    Linear layers meet; Identity passes anywhere inside a run. Only plain modules
+    most one supported activation, the first a projection (a Flatten only after a convolution or
+    pooling in the same run); where two Linear layers meet, their widths chain and their biases
+    are both present or both absent (as a BalancedMLP's layers); Identity passes anywhere inside
+    a run. Only plain modules
     (:func:`_plain`) join a run, and a run needs a Linear or Conv2d (synapses to learn)."""
     runs, start, last, activated = [], None, None, False
 
@@ -175,7 +183,8 @@ def _runs(children):
 
     for i, (_, module) in enumerate(children):
         plain = _plain(module)
-        if _convertible_projection(module):
+        if _convertible_projection(module) and not (
+                isinstance(module, torch.nn.Flatten) and not isinstance(last, _SPATIAL)):
             chains = not (isinstance(module, torch.nn.Linear) and isinstance(last, torch.nn.Linear)
                           and (module.in_features != last.out_features
                                or (module.bias is None) != (last.bias is None)))

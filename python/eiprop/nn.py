@@ -266,6 +266,7 @@ class SequentialCircuit(torch.nn.Module):
         self.projections: List[str] = []
         self.activations: List[str] = []
         self._projection_layers: List[int] = []  # which child is projection l
+        open_projection = False  # the last projection still has no activation
         for index, layer in enumerate(layers):
             where = f"eiprop.nn.SequentialCircuit: layer {index} ({type(layer).__name__})"
             try:
@@ -276,29 +277,35 @@ class SequentialCircuit(torch.nn.Module):
                 self.projections.append(kind)
                 self.activations.append("identity")
                 self._projection_layers.append(index)
+                open_projection = True
             elif isinstance(layer, torch.nn.Identity):
                 pass
             elif activation_name(layer) is not None:
                 if not self.projections:
                     raise ValueError(f"{where} comes before any projection layer; the input "
                                      f"population is clamped")
-                if self._projection_layers[-1] != index - 1 or self.activations[-1] != "identity":
+                if not open_projection:
                     raise ValueError(f"{where} does not directly follow a projection layer; "
                                      f"each projection takes at most one activation")
                 self.activations[-1] = activation_name(layer)
+                open_projection = False
             else:
                 kinds = ", ".join(kind.__name__ for kind in PROJECTION_CLASSES)
                 raise ValueError(f"{where} is neither a projection layer ({kinds}) nor a "
                                  f"supported activation")
             self.add_module(f"layer{index}", layer)
-        if not any(isinstance(getattr(self, f"layer{i}"), (torch.nn.Linear, torch.nn.Conv2d))
-                   for i in self._projection_layers):
+        plastic = [m for m in self._projection_modules()
+                   if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+        if not plastic:
             raise ValueError("eiprop.nn.SequentialCircuit: the layers hold no Linear or Conv2d; "
                              "a circuit needs synapses to learn")
         self.learning = _check_learning("SequentialCircuit", learning)
         self.method, self.max_iters, self.tol, self.dt = method, max_iters, tol, dt
         # The weight of a pooling or flatten projection: an empty placeholder.
-        self.register_buffer("placeholder", torch.empty(0), persistent=False)
+        # (On the layers' device, in their dtype; it moves with the module.)
+        weight = plastic[0].weight
+        self.register_buffer("placeholder", torch.empty(0, dtype=weight.dtype,
+                                                        device=weight.device), persistent=False)
 
     @property
     def layers(self) -> List[torch.nn.Module]:

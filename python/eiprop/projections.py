@@ -110,13 +110,42 @@ def of_module(module: torch.nn.Module) -> Optional[str]:
     return None
 
 
+REQUIRED = {
+    "dense": (), "flatten": (),
+    "conv2d": ("kernel", "stride", "padding", "dilation", "groups"),
+    "avg_pool2d": ("kernel", "stride", "padding", "ceil_mode", "count_include_pad"),
+    "max_pool2d": ("kernel", "stride", "padding", "dilation", "ceil_mode"),
+}
+
+
 def parse(entry: str) -> Tuple[str, Dict[str, str]]:
-    """(kind, {key: value}) of one entry (the operator checks it in full)."""
+    """(kind, {key: value}) of one entry, with its keys checked as the operators check them
+    (the values are checked by the operator)."""
     words = entry.split()
     if not words or words[0] not in KINDS:
         raise RuntimeError(f"eiprop: projection '{entry}' has no kind; the kinds are "
                            f"{', '.join(KINDS)}")
-    return words[0], dict(word.split("=", 1) for word in words[1:])
+    kind, keys = words[0], {}
+    for word in words[1:]:
+        key, equals, value = word.partition("=")
+        if not key or not equals:
+            raise RuntimeError(f"eiprop: projection '{entry}' has '{word}' where a key=value "
+                               f"belongs")
+        keys[key] = value
+    if set(keys) != set(REQUIRED[kind]):
+        raise RuntimeError(f"eiprop: projection '{entry}': a {kind} projection takes exactly "
+                           f"{', '.join(REQUIRED[kind]) or 'no parameters'} (as torch.nn names "
+                           f"them; there are no defaults)")
+    return kind, keys
+
+
+def numbers(entry: str, keys: Dict[str, str], key: str) -> List[int]:
+    """The integers of one key's value ("3,3" -> [3, 3])."""
+    try:
+        return [int(v) for v in keys[key].split(",")]
+    except ValueError:
+        raise RuntimeError(f"eiprop: projection '{entry}' gives {key}={keys[key]}; expected "
+                           f"integers") from None
 
 
 def _windows(size, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool):
@@ -138,15 +167,15 @@ def postsynaptic_shape(entry: str, weight: torch.Tensor, presynaptic: Sequence) 
         for s in presynaptic:
             size = size * s
         return [size]
-    numbers = {k: [int(v) for v in keys[k].split(",")] for k in
-               ("kernel", "stride", "padding", "dilation") if k in keys}
-    dilation = numbers.get("dilation", [1, 1])
+    values = {k: numbers(entry, keys, k) for k in ("kernel", "stride", "padding", "dilation")
+              if k in keys}
+    dilation = values.get("dilation", [1, 1])
     ceil_mode = keys.get("ceil_mode", "false") in ("true", "True", "1")
     channels = weight.shape[0] if kind == "conv2d" else presynaptic[0]
     shape = [channels]
     for d in range(2):
-        shape.append(_windows(presynaptic[1 + d], numbers["kernel"][d], numbers["stride"][d],
-                              numbers["padding"][d], 1 if kind == "avg_pool2d" else dilation[d],
+        shape.append(_windows(presynaptic[1 + d], values["kernel"][d], values["stride"][d],
+                              values["padding"][d], 1 if kind == "avg_pool2d" else dilation[d],
                               kind != "conv2d" and ceil_mode))
     return shape
 

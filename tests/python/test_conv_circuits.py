@@ -197,6 +197,48 @@ def check_residual_cnn():
     assert worst <= 1e-12, worst
 
 
+def check_edge_cases():
+    """What the review of the first version found: a ceil_mode window that starts inside the
+    input although the input is smaller than the window, an Identity between a projection and
+    its activation, a Flatten that convert_parts must leave to autograd, a placeholder of another
+    dtype."""
+    torch.manual_seed(1)
+    layers = [torch.nn.Conv2d(1, 2, 1, dtype=torch.float64), torch.nn.Identity(), torch.nn.Tanh(),
+              torch.nn.MaxPool2d(3, 2, ceil_mode=True), torch.nn.Flatten(),
+              torch.nn.Linear(2, 3, dtype=torch.float64)]
+    circuit = SequentialCircuit(layers)
+    assert circuit.activations[0] == "tanh", circuit.activations
+    x = torch.randn(4, 1, 2, 2, dtype=torch.float64)
+    grads = {}
+    for learning in ("credit", "autograd"):
+        circuit.set_learning(learning)
+        circuit.zero_grad()
+        circuit(x).square().sum().backward()
+        grads[learning] = [p.grad.clone() for p in circuit.parameters()]
+    assert all(relative(a, b) <= 1e-12 for a, b in zip(grads["credit"], grads["autograd"]))
+
+    # A Flatten before any convolution or pooling stays with autograd (it may flatten an input
+    # the circuit would not take), and the model runs as before.
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    conversion = eiprop.convert_parts(model)
+    assert [run.layers for run in conversion.circuits] == [["1"]], conversion.circuits
+    assert model(torch.rand(2, 28, 28)).shape == (2, 10)
+
+    # A float32 CPU placeholder beside float64 weights: nothing reads it.
+    weights = [torch.randn(4, 1, 3, 3, dtype=torch.float64), torch.empty(0),
+               torch.randn(5, 64, dtype=torch.float64)]
+    kinds = [projections.conv2d(3, 1, 1, 1, 1), projections.flatten(), projections.dense()]
+    drives = eiprop.ops.ei_equilibrium(torch.rand(2, 1, 4, 4, dtype=torch.float64), weights,
+                                       [None] * 3, ["tanh", "identity", "identity"],
+                                       projections=kinds).drives
+    credits = eiprop.ops.credit_relaxation(torch.randn(2, 5, dtype=torch.float64), drives,
+                                           weights, ["tanh", "identity", "identity"],
+                                           input_credit=False, projections=kinds)
+    assert credits.credits[0].shape == (2, 4, 4, 4)
+    print("edge cases: ceil_mode window, Identity before an activation, a leading Flatten, a "
+          "placeholder of another dtype: passed")
+
+
 def check_compile():
     torch.manual_seed(0)
     circuit = eiprop.convert(lenet())
@@ -273,6 +315,16 @@ def check_bad_input():
     credits = eiprop.ops.credit_relaxation(drive, [drive], [conv], ["tanh"], input_credit=False,
                                            projections=[projections.conv2d(3, 2, 1, 1, 1)])
     assert credits.input_credit is None and credits.credits[0].shape == drive.shape
+    # Without the input's shape the weight's output channels must still be the drives'.
+    refused(lambda: eiprop.ops.credit_relaxation(
+        torch.randn(2, 5, 4, 4), [torch.randn(2, 5, 4, 4)], [conv], ["tanh"], input_credit=False,
+        projections=[projections.conv2d(3, 2, 1, 1, 1)]),
+        ["eiprop::credit_relaxation", "weights[0] (layer 0)", "4 output channels",
+         "[5, 4, 4]"])
+    # A projections list of the wrong length names the list it is counted against.
+    refused(lambda: eiprop.ops.plasticity(x, [x], [x], [x], ["tanh"], 0.1,
+                                          projections=["dense", "dense"]),
+            ["eiprop::plasticity", "projections has 2 entries but drives has 1"])
     # The converters name the layer and the setting they cannot take.
     refused(lambda: eiprop.convert(torch.nn.Sequential(
         torch.nn.Conv2d(1, 2, 3, padding=1, padding_mode="reflect"), torch.nn.ReLU())),
@@ -288,6 +340,7 @@ def main():
     check_equivalence()
     check_lenet_and_learning_step()
     check_residual_cnn()
+    check_edge_cases()
     check_compile()
     check_bad_input()
     print("conv circuits: ok")

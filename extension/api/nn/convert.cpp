@@ -6,6 +6,7 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/pooling.h>
 
 namespace eiprop {
 namespace {
@@ -30,7 +31,8 @@ BalancedMLP circuit_of(const std::vector<torch::nn::Linear>& linears,
 
 // The maximal runs of a Sequential's children that one circuit takes, as convert_parts finds them:
 // projection layers (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten) each followed by at most one
-// supported activation, the first a projection; where two Linear layers meet, their widths chain
+// supported activation, the first a projection (a Flatten only after a convolution or pooling);
+// where two Linear layers meet, their widths chain
 // and their biases are both present or both absent; Identity passes anywhere inside a run. A run
 // needs a Linear or Conv2d (synapses to learn).
 struct Run {
@@ -45,6 +47,7 @@ std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& 
   std::vector<Run> runs;
   c10::optional<Run> run;
   std::shared_ptr<torch::nn::LinearImpl> last_linear;  // the run's last projection, if a Linear
+  bool last_spatial = false;  // ... if a convolution or pooling ([C, H, W] after it)
   bool activated = false;
   const auto close = [&](size_t end) {
     if (!run) return;
@@ -54,7 +57,10 @@ std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& 
   };
   for (size_t i = 0; i < children.size(); ++i) {
     std::string mismatch;
-    if (projection::of_module(*children[i], mismatch)) {
+    // A Flatten joins a run only after a convolution or pooling (elsewhere it may flatten what a
+    // circuit does not take: a [B, N] or an unbatched tensor), so it stays with autograd.
+    const bool stray_flatten = children[i]->as<torch::nn::Flatten>() && !(run && last_spatial);
+    if (!stray_flatten && projection::of_module(*children[i], mismatch)) {
       const auto linear = std::dynamic_pointer_cast<torch::nn::LinearImpl>(children[i]);
       const bool chains = !linear || !last_linear ||
                           (last_linear->options.out_features() == linear->options.in_features() &&
@@ -72,6 +78,9 @@ std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& 
         run->plastic = run->plastic || children[i]->as<torch::nn::Conv2d>() != nullptr;
       }
       last_linear = linear;
+      last_spatial = children[i]->as<torch::nn::Conv2d>() ||
+                     children[i]->as<torch::nn::MaxPool2d>() ||
+                     children[i]->as<torch::nn::AvgPool2d>();
       activated = false;
     } else if (run && children[i]->as<torch::nn::Identity>()) {
       continue;  // Identity passes anywhere inside a run
@@ -83,6 +92,7 @@ std::vector<Run> runs_of(const std::vector<std::shared_ptr<torch::nn::Module>>& 
     } else {
       close(i);
       last_linear.reset();
+      last_spatial = false;
     }
   }
   close(children.size());

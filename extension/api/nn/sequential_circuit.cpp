@@ -27,7 +27,8 @@ SequentialCircuitImpl::SequentialCircuitImpl(torch::nn::Sequential layers,
     : layers_(std::move(layers)), relaxation_(std::move(relaxation)), learning_(learning) {
   api::require_strict(kModule, relaxation_);
   const auto named = layers_->named_children();
-  bool plastic = false;
+  at::Tensor first_weight;     // of the first Linear or Conv2d
+  bool open_projection = false;  // the last projection still has no activation
   for (size_t i = 0; i < named.size(); ++i) {
     const auto& layer = named[i].value();
     const auto where = c10::str(kModule, ": layer '", named[i].key(), "' (", layer->name(), ")");
@@ -36,7 +37,9 @@ SequentialCircuitImpl::SequentialCircuitImpl(torch::nn::Sequential layers,
       projections_.push_back(*kind);
       activations_.push_back("identity");
       projection_layers_.push_back(i);
-      plastic = plastic || linear_of(layer) || conv_of(layer);
+      open_projection = true;
+      if (!first_weight.defined() && linear_of(layer)) first_weight = linear_of(layer)->weight;
+      if (!first_weight.defined() && conv_of(layer)) first_weight = conv_of(layer)->weight;
       continue;
     }
     TORCH_CHECK(mismatch.empty(), where, mismatch);
@@ -45,15 +48,17 @@ SequentialCircuitImpl::SequentialCircuitImpl(torch::nn::Sequential layers,
     if (*activation == "identity") continue;
     TORCH_CHECK(!projections_.empty(), where,
                 " comes before any projection layer; the input population is clamped");
-    TORCH_CHECK(projection_layers_.back() + 1 == i && activations_.back() == "identity", where,
+    TORCH_CHECK(open_projection, where,
                 " does not directly follow a projection layer; each projection takes at most "
                 "one activation");
     activations_.back() = *activation;
+    open_projection = false;
   }
-  TORCH_CHECK(plastic, kModule, ": the layers hold no Linear or Conv2d; a circuit needs synapses "
-              "to learn");
+  TORCH_CHECK(first_weight.defined(), kModule,
+              ": the layers hold no Linear or Conv2d; a circuit needs synapses to learn");
   register_module("layers", layers_);
-  placeholder_ = register_buffer("placeholder", torch::empty({0}));
+  // On the layers' device, in their dtype; it moves with the module.
+  placeholder_ = register_buffer("placeholder", torch::empty({0}, first_weight.options()));
 }
 
 std::vector<torch::Tensor> SequentialCircuitImpl::weights() const {
