@@ -15,17 +15,14 @@ relative weight difference from autograd's after all steps. Target: <= 1.05x aut
 """
 import argparse
 import copy
-import json
 import os
-import platform
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 import eiprop
-from step_ratio import interleaved
+from step_ratio import interleaved, start_timing, timing_arguments, write_json
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir,
                                 os.pardir, "examples", "python"))
@@ -86,19 +83,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", default="64,256", help="batch sizes, comma-separated")
     parser.add_argument("--method", default="sweep")
-    parser.add_argument("--repetitions", type=int, default=15)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: the process's CPU time (leaves out time given to others)")
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", help="write the rows and the machine's context here")
+    timing_arguments(parser)
     args = parser.parse_args(argv)
-    if args.repetitions < 1 or args.warmup < 0:
-        parser.error("--repetitions must be >= 1 and --warmup >= 0")
-    torch.set_num_threads(args.threads)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    clock = start_timing(parser, args)
     rows = []
     print(f"{'batch':>6}  {'method':<8}{'path':<15}{'step ms':>9}{'autograd ms':>12}{'ratio':>7}"
           f"{'target':>9}{'weight diff':>12}")
@@ -109,12 +96,7 @@ def main(argv=None):
             print(f"{row['batch']:>6}  {row['method']:<8}{row['path']:<15}{row['step_ms']:>9.3f}"
                   f"{row['autograd_ms']:>12.3f}{row['ratio']:>7.3f}{target:>9}"
                   f"{row['weight_difference']:>12.1e}", flush=True)
-    if args.json:
-        context = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "clock": args.clock, "machine": platform.processor() or platform.machine(),
-                   "python": sys.version.split()[0], "eiprop": eiprop.build_info()}
-        with open(args.json, "w") as out:
-            json.dump({"context": context, "rows": rows}, out, indent=1, default=str)
+    write_json(args, rows, dtype="float32")
     return 0
 
 

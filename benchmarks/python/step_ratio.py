@@ -200,6 +200,37 @@ def interleaved(timed, batches, args, clock):
     return {key: statistics.median(values) for key, values in samples.items()}, samples
 
 
+def timing_arguments(parser):
+    """The flags of an interleaved timing run (this script and cnn_step_ratio.py)."""
+    parser.add_argument("--repetitions", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
+                        help="cpu: the process's CPU time (leaves out time given to others)")
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", help="write the rows and the machine's context here")
+
+
+def start_timing(parser, args):
+    """Checks the timing flags, sets the threads; returns the clock."""
+    if args.repetitions < 1 or args.warmup < 0:
+        parser.error("--repetitions must be >= 1 and --warmup >= 0")
+    torch.set_num_threads(args.threads)
+    return time.process_time if args.clock == "cpu" else time.perf_counter
+
+
+def write_json(args, rows, **context):
+    """The rows and the machine's context, to --json (when given)."""
+    if not args.json:
+        return
+    context.update({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                    "clock": args.clock, "machine": platform.processor() or platform.machine(),
+                    "python": sys.version.split()[0], "eiprop": eiprop.build_info()})
+    with open(args.json, "w") as out:
+        json.dump({"context": context, "rows": rows}, out, indent=1, default=str)
+
+
 def measure(widths, batch, methods, args, dtype, clock):
     name = shape_name(widths, batch)
     generator = torch.Generator().manual_seed(args.seed)
@@ -246,26 +277,16 @@ def main(argv=None):
                         help="W0,W1,...:B (repeatable; default the three standard shapes)")
     parser.add_argument("--methods", default="sweep,jacobi")
     parser.add_argument("--paths", default=",".join(RULE_PATHS))
-    parser.add_argument("--repetitions", type=int, default=15)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    parser.add_argument("--clock", choices=["cpu", "wall"], default="cpu",
-                        help="cpu: the process's CPU time (leaves out time given to others)")
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--json", help="write the rows and the machine's context here")
+    timing_arguments(parser)
     args = parser.parse_args(argv)
     args.paths = args.paths.split(",")
     unknown = set(args.paths) - set(RULE_PATHS)
     if unknown:
         parser.error(f"--paths: {sorted(unknown)} not among {RULE_PATHS}")
     methods = args.methods.split(",")
-    if args.repetitions < 1 or args.warmup < 0:
-        parser.error("--repetitions must be >= 1 and --warmup >= 0")
-    torch.set_num_threads(args.threads)
+    clock = start_timing(parser, args)
     dtype = getattr(torch, args.dtype)
-    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     shapes = args.shapes or [parse_shape(s) for s in STANDARD_SHAPES]
 
     rows = []
@@ -279,13 +300,7 @@ def main(argv=None):
                   f"{row['autograd_ms']:>12.3f}{row['ratio']:>7.3f}{target:>9}"
                   f"{row['gemm_percent_of_mm']:>7.0f}%{row['autograd_gemm_percent_of_mm']:>10.0f}%"
                   f"{row['weight_difference']:>12.1e}", flush=True)
-    if args.json:
-        context = {"torch": torch.__version__, "threads": torch.get_num_threads(),
-                   "dtype": args.dtype, "clock": args.clock, "machine": platform.processor()
-                   or platform.machine(), "python": sys.version.split()[0],
-                   "eiprop": eiprop.build_info()}
-        with open(args.json, "w") as out:
-            json.dump({"context": context, "rows": rows}, out, indent=1, default=str)
+    write_json(args, rows, dtype=args.dtype)
     return 0
 
 
