@@ -197,6 +197,46 @@ def check_residual_cnn():
     assert worst <= 1e-12, worst
 
 
+def check_three_ops():
+    """The relaxation and plasticity operators themselves, layered and graph, on a convolutional
+    chain: ei_equilibrium -> credit_relaxation -> plasticity give -lr times autograd's gradients
+    of 1/(2B) sum ||y - r||^2 (float64)."""
+    torch.manual_seed(4)
+    circuit = eiprop.convert(lenet())
+    x = torch.randn(6, 1, 28, 28, dtype=torch.float64)
+    y = torch.randn(6, 10, dtype=torch.float64)
+    circuit.set_learning("autograd")
+    circuit.zero_grad()
+    (0.5 * (y - circuit(x)).square().sum() / 6).backward()
+    expected = [p.grad for p in circuit.parameters()]
+    W, A, K = circuit.weights, circuit.activations, circuit.projections
+    pre, post = list(range(len(W))), list(range(1, len(W) + 1))
+    lr = 0.1
+    with torch.no_grad():
+        rates, drives = eiprop.ops.ei_equilibrium(x, W, circuit.biases, A, projections=K)[:2]
+        credits = eiprop.ops.credit_relaxation(y - rates[-1], drives, W, A, input_credit=False,
+                                               projections=K).credits
+        layered = eiprop.ops.plasticity(x, rates, drives, credits, A, lr, projections=K)
+        g_rates, g_drives = eiprop.ops.graph_equilibrium(x, W, circuit.biases, pre, post, A,
+                                                         projections=K)[:2]
+        g_credits = eiprop.ops.graph_credit_relaxation(
+            y - g_rates[-1], len(W), g_drives, W, pre, post, A, input_credit=False,
+            projections=K).credits
+        graph = eiprop.ops.graph_plasticity(x, g_rates, g_drives, g_credits, pre, post, A, lr,
+                                            projections=K)
+    for updates in (layered, graph):
+        plastic = [k for k, w in enumerate(W) if w.numel()]
+        assert all(updates.weight_updates[k].numel() == 0 for k in range(len(W))
+                   if k not in plastic)
+        actual = []
+        for k in plastic:
+            actual += [updates.weight_updates[k], updates.bias_updates[k]]
+        worst = max(relative(a, -lr * e) for a, e in zip(actual, expected))
+        assert worst <= 1e-10, worst
+    print(f"three ops (layered and graph) on LeNet against autograd: worst relative error "
+          f"{worst:.3g}")
+
+
 def check_edge_cases():
     """What the review of the first version found: a ceil_mode window that starts inside the
     input although the input is smaller than the window, an Identity between a projection and
@@ -340,6 +380,7 @@ def main():
     check_equivalence()
     check_lenet_and_learning_step()
     check_residual_cnn()
+    check_three_ops()
     check_edge_cases()
     check_compile()
     check_bad_input()
