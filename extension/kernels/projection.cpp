@@ -20,7 +20,7 @@ at::Tensor transmit(const Projection& projection, const at::Tensor& presynaptic_
     case ProjectionKind::avg_pool2d:
       return at::avg_pool2d(presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding),
                             g.ceil_mode, g.count_include_pad);
-    case ProjectionKind::max_pool2d:  // the maxima only; retrograde finds the winners
+    case ProjectionKind::max_pool2d:  // the maxima only (transmit_with_winners keeps both)
       return at::max_pool2d(presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding),
                             pair(g.dilation), g.ceil_mode);
     case ProjectionKind::flatten:  // a copy: the drive is accumulated in place
@@ -42,6 +42,20 @@ at::Tensor transmit_with_bias(const Projection& projection, const at::Tensor& pr
   return at::addmm(bias, presynaptic_rate, projection.weight.t());
 }
 
+std::pair<at::Tensor, at::Tensor> transmit_with_winners(const Projection& projection,
+                                                        const at::Tensor& presynaptic_rate) {
+  TORCH_INTERNAL_ASSERT(projection.kind == ProjectionKind::max_pool2d,
+                        "eiprop: only a max_pool2d projection has window winners");
+  const Geometry& g = projection.geometry;
+  auto both = at::max_pool2d_with_indices(presynaptic_rate, pair(g.kernel), pair(g.stride),
+                                          pair(g.padding), pair(g.dilation), g.ceil_mode);
+  return {std::move(std::get<0>(both)), std::move(std::get<1>(both))};
+}
+
+at::Tensor window_winners(const Projection& projection, const at::Tensor& presynaptic_rate) {
+  return transmit_with_winners(projection, presynaptic_rate).second;
+}
+
 void transmit_into(at::Tensor& drive, const Projection& projection,
                    const at::Tensor& presynaptic_rate) {
   if (projection.kind == ProjectionKind::dense) {
@@ -54,7 +68,8 @@ void transmit_into(at::Tensor& drive, const Projection& projection,
 }
 
 at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_credit,
-                      at::IntArrayRef presynaptic_sizes, const at::Tensor& presynaptic_rate) {
+                      at::IntArrayRef presynaptic_sizes, const at::Tensor& presynaptic_rate,
+                      const at::Tensor& winners) {
   const Geometry& g = projection.geometry;
   switch (projection.kind) {
     case ProjectionKind::dense:
@@ -75,15 +90,16 @@ at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_cr
                                      pair(g.stride), pair(g.padding), g.ceil_mode,
                                      g.count_include_pad, c10::nullopt);
     case ProjectionKind::max_pool2d: {
-      TORCH_INTERNAL_ASSERT(presynaptic_rate.defined(),
-                            "eiprop: a max_pool2d projection's credit needs the presynaptic rates");
-      // The window winners, as at::max_pool2d_with_indices picks them (PyTorch's ties).
-      const auto indices = std::get<1>(at::max_pool2d_with_indices(
-          presynaptic_rate, pair(g.kernel), pair(g.stride), pair(g.padding), pair(g.dilation),
-          g.ceil_mode));
-      return at::max_pool2d_with_indices_backward(balance_credit, presynaptic_rate,
-                                                  pair(g.kernel), pair(g.stride), pair(g.padding),
-                                                  pair(g.dilation), g.ceil_mode, indices);
+      TORCH_INTERNAL_ASSERT(winners.defined() || presynaptic_rate.defined(),
+                            "eiprop: a max_pool2d projection's credit needs its window winners "
+                            "or the presynaptic rates");
+      // The backward reads its `self` argument's sizes (and layout) only.
+      return at::max_pool2d_with_indices_backward(
+          balance_credit,
+          presynaptic_rate.defined() ? presynaptic_rate
+                                     : at::empty(presynaptic_sizes, balance_credit.options()),
+          pair(g.kernel), pair(g.stride), pair(g.padding), pair(g.dilation), g.ceil_mode,
+          winners.defined() ? winners : window_winners(projection, presynaptic_rate));
     }
     case ProjectionKind::flatten:  // a copy: the credit is accumulated in place
       return balance_credit.reshape(presynaptic_sizes).clone();
@@ -93,19 +109,19 @@ at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_cr
 
 void retrograde_into(at::Tensor& credit, const Projection& projection,
                      const at::Tensor& balance_credit, at::IntArrayRef presynaptic_sizes,
-                     const at::Tensor& presynaptic_rate) {
+                     const at::Tensor& presynaptic_rate, const at::Tensor& winners) {
   if (projection.kind == ProjectionKind::dense) {
     credit.addmm_(balance_credit, projection.weight);
   } else if (projection.kind == ProjectionKind::flatten) {
     credit.add_(balance_credit.reshape(presynaptic_sizes));
   } else {
-    credit.add_(retrograde(projection, balance_credit, presynaptic_sizes, presynaptic_rate));
+    credit.add_(
+        retrograde(projection, balance_credit, presynaptic_sizes, presynaptic_rate, winners));
   }
 }
 
 at::Tensor hebbian(const Projection& projection, const at::Tensor& balance_credit,
                    const at::Tensor& presynaptic_rate, double scale) {
-  const Geometry& g = projection.geometry;
   switch (projection.kind) {
     case ProjectionKind::dense: {
       // addmm with beta = 0 ignores its first argument and scales the product inside the GEMM.

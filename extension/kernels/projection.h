@@ -30,16 +30,27 @@ at::Tensor transmit_with_bias(const Projection& projection, const at::Tensor& pr
 void transmit_into(at::Tensor& drive, const Projection& projection,
                    const at::Tensor& presynaptic_rate);
 
+// A max_pool2d projection's contribution and its window winners: for each postsynaptic neuron,
+// the flat index (within its channel's H x W plane) of the presynaptic neuron whose rate won,
+// as at::max_pool2d_with_indices picks it (PyTorch's ties). One pass finds both.
+std::pair<at::Tensor, at::Tensor> transmit_with_winners(const Projection& projection,
+                                                        const at::Tensor& presynaptic_rate);
+
+// A max_pool2d projection's window winners alone.
+at::Tensor window_winners(const Projection& projection, const at::Tensor& presynaptic_rate);
+
 // The retrograde signal to the presynaptic population, of `presynaptic_sizes` ([B, N] or
-// [B, C, H, W]). Only a max_pool2d projection reads the presynaptic rates (to find each
-// window's winner); for the other kinds `presynaptic_rate` may be undefined.
+// [B, C, H, W]). Only a max_pool2d projection reads the presynaptic side: its window winners
+// (found from `presynaptic_rate` when `winners` is undefined) carry the credit back, and the
+// rates, when given, lend their layout. For the other kinds both may be undefined.
 at::Tensor retrograde(const Projection& projection, const at::Tensor& balance_credit,
-                      at::IntArrayRef presynaptic_sizes, const at::Tensor& presynaptic_rate);
+                      at::IntArrayRef presynaptic_sizes, const at::Tensor& presynaptic_rate,
+                      const at::Tensor& winners = at::Tensor());
 
 // Adds the retrograde signal to `credit` in place.
 void retrograde_into(at::Tensor& credit, const Projection& projection,
                      const at::Tensor& balance_credit, at::IntArrayRef presynaptic_sizes,
-                     const at::Tensor& presynaptic_rate);
+                     const at::Tensor& presynaptic_rate, const at::Tensor& winners = at::Tensor());
 
 // scale times the Hebbian product of a plastic projection, shaped like its weight: the batch
 // (and, for conv2d, every position) summed.

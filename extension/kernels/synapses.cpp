@@ -13,14 +13,19 @@ at::Tensor expand_bias(const at::Tensor& bias, at::IntArrayRef sizes) {
 
 }  // namespace
 
-at::Tensor drive(const Circuit& circuit, int64_t p, const std::vector<at::Tensor>& rates) {
+at::Tensor drive(const Circuit& circuit, int64_t p, const std::vector<at::Tensor>& rates,
+                 std::vector<at::Tensor>* winners) {
   const auto& bias = circuit.bias(p);
   bool bias_added = !bias.has_value();
   at::Tensor u;
   for (int64_t k : circuit.incoming(p)) {
     const Projection& projection = circuit.projection(k);
     const at::Tensor& r = rates[projection.pre];
-    if (u.defined()) {
+    if (winners != nullptr && projection.kind == ProjectionKind::max_pool2d) {
+      auto maxima = transmit_with_winners(projection, r);
+      (*winners)[k] = std::move(maxima.second);
+      u = u.defined() ? u.add_(maxima.first) : std::move(maxima.first);
+    } else if (u.defined()) {
       transmit_into(u, projection, r);
     } else if (projection.plastic() && !bias_added) {
       u = transmit_with_bias(projection, r, *bias);  // the bias inside the GEMM / convolution
@@ -39,17 +44,20 @@ at::Tensor drive(const Circuit& circuit, int64_t p, const std::vector<at::Tensor
 
 at::Tensor retrograde_credit(const Circuit& circuit, int64_t q,
                              const std::vector<at::Tensor>& balance_credits,
-                             const at::Tensor& presynaptic_rate) {
+                             const at::Tensor& presynaptic_rate,
+                             const std::vector<at::Tensor>& winners) {
   at::Tensor c;
   std::vector<int64_t> sizes;
   for (int64_t k : circuit.outgoing(q)) {
     const Projection& projection = circuit.projection(k);
     const at::Tensor& delta = balance_credits[projection.post];
     if (sizes.empty()) sizes = circuit.batch_shape(q, delta.size(0));
+    const at::Tensor& winner =
+        k < static_cast<int64_t>(winners.size()) ? winners[k] : at::Tensor();
     if (c.defined()) {
-      retrograde_into(c, projection, delta, sizes, presynaptic_rate);
+      retrograde_into(c, projection, delta, sizes, presynaptic_rate, winner);
     } else {
-      c = retrograde(projection, delta, sizes, presynaptic_rate);
+      c = retrograde(projection, delta, sizes, presynaptic_rate, winner);
     }
   }
   return c;

@@ -4,6 +4,7 @@
 #include "ops/validate.h"
 #include "solvers/residual.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace eiprop {
@@ -126,7 +127,7 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
               "the output rates' shape");
   options.probe_stability = false;  // the rates' solve has judged this equilibrium
   auto credits = solvers::relax_credits(circuit, rates.drives, rates.rates, output, imbalance,
-                                        options, /*input_credit=*/false);
+                                        options, /*input_credit=*/false, rates.winners);
   // What a non-finite credit is blamed on first: the input and the rates (the input first: it
   // can hide behind saturating rates), then the target.
   const auto explain = [&] {
@@ -137,11 +138,13 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   if (credits.stats.nonfinite_population >= 0) explain();  // seen by an iterative solve
   check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
 
-  // A bound on every update, read in the same scan: |lr/B delta^T r| <= lr max|delta| max|r| (and
-  // lr max|delta| for a bias), times the positions a conv2d weight or a channel's bias sums over,
-  // computed in the dtype, so that it is infinite whenever an update could overflow; nothing is
-  // written then.
-  // Each population's largest |rate| and |balance credit|, read once (one min/max pass each).
+  // One min/max pass over each population's rates (0..P) and balance credit (1..P) gives its
+  // largest magnitude, NaN or Inf when it holds one: a non-finite value anywhere reaches these (a
+  // credit that an activation's gate drops reaches nothing the rule writes). From the same reads,
+  // a bound on every update: |lr/B delta^T r| <= lr max|delta| max|r| (and lr max|delta| for a
+  // bias), times the positions a conv2d weight or a channel's bias sums over, computed in the
+  // dtype, so that it is infinite whenever an update could overflow. All are fetched in one
+  // synchronisation; a refused step writes nothing.
   const auto largest = [](const at::Tensor& tensor) {
     // (A population of width 0 has no entries.)
     if (tensor.numel() == 0) return at::zeros({}, tensor.options());
@@ -149,37 +152,44 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
     return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
   };
   const auto populations = circuit.populations();
-  std::vector<at::Tensor> largest_rate(populations + 1), largest_credit(populations + 1);
-  const auto rate_bound = [&](int64_t p) -> const at::Tensor& {
-    if (!largest_rate[p].defined()) largest_rate[p] = largest(rates.rates[p]);
-    return largest_rate[p];
-  };
-  const auto credit_bound = [&](int64_t p) -> const at::Tensor& {
-    if (!largest_credit[p].defined()) largest_credit[p] = largest(credits.balance_credits[p]);
-    return largest_credit[p];
-  };
+  std::vector<at::Tensor> largest_rate, largest_credit{at::Tensor()};
+  for (int64_t p = 0; p <= populations; ++p) largest_rate.push_back(largest(rates.rates[p]));
+  for (int64_t p = 1; p <= populations; ++p) {
+    largest_credit.push_back(largest(credits.balance_credits[p]));
+  }
   const auto positions = [&](int64_t p) {
     const auto& shape = circuit.shape(p);
     return shape.size() == 3 ? static_cast<double>(shape[1] * shape[2]) : 1.0;
   };
-  std::vector<at::Tensor> bounds;
-  for (size_t k = 0; k < circuit.projections().size(); ++k) {
-    const auto& projection = circuit.projection(static_cast<int64_t>(k));
+  std::vector<at::Tensor> scanned(largest_rate);
+  scanned.insert(scanned.end(), largest_credit.begin() + 1, largest_credit.end());
+  const auto states = static_cast<int64_t>(scanned.size());
+  for (const auto& projection : circuit.projections()) {
     if (!projection.plastic()) continue;
-    bounds.push_back(credit_bound(projection.post) * rate_bound(projection.pre) *
-                     (lr * positions(projection.post)));
+    scanned.push_back(largest_credit[projection.post] * largest_rate[projection.pre] *
+                      (lr * positions(projection.post)));
   }
   for (int64_t p = 1; p <= populations; ++p) {
-    bounds.push_back(credit_bound(p) * (lr * positions(p)));
+    scanned.push_back(largest_credit[p] * (lr * positions(p)));
   }
-  auto scanned = rates.rates;
-  scanned.insert(scanned.end(), bounds.begin(), bounds.end());
-  if (!check_finite_step(op, "the credits", options, std::move(scanned), credits, explain)) {
-    for (const auto& bound : bounds) {
-      TORCH_CHECK(std::isfinite(bound.item<double>()), op, ": the updates ",
-                  overflowing_updates(lr, input.scalar_type()));
+  const auto fetched = at::stack(scanned).to(at::kDouble).cpu();
+  const double* value = fetched.data_ptr<double>();
+  const auto finite_from = [&](int64_t first, int64_t end) {
+    return std::all_of(value + first, value + end, [](double v) { return std::isfinite(v); });
+  };
+  if (!finite_from(0, states)) {
+    // Which one, in the order the signals flow: the rates, then the credits back from the output.
+    explain();
+    auto& found = credits.stats.nonfinite_population;
+    found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
+    if (found < 0) {
+      found = solvers::first_nonfinite_population(credits.balance_credits, 1,
+                                                  /*from_output=*/true);
     }
+    check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
   }
+  TORCH_CHECK(finite_from(states, static_cast<int64_t>(scanned.size())), op, ": the updates ",
+              overflowing_updates(lr, input.scalar_type()));
   write_plasticity(circuit, credits.balance_credits, rates.rates, scale, weight_targets,
                    bias_targets, accumulate);
   return {rates.rates[output], rates.stats, credits.stats};

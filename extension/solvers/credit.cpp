@@ -10,27 +10,51 @@ namespace {
 
 using kernels::Circuit;
 
+// What the retrograde signal of a max_pool2d projection reads of its presynaptic population q:
+// q's rates (the rates when known, else recomputed from the drive) and the window winners (given,
+// or found from those rates), each made once for the whole solve. Undefined elsewhere (no other
+// kind reads them), and q's rates for the input population when the caller holds no rates.
+struct PoolingWinners {
+  std::vector<at::Tensor> presynaptic_rates;  // indexed by population 0..P
+  std::vector<at::Tensor> winners;            // indexed by projection
+
+  PoolingWinners(const Circuit& circuit, const std::vector<at::Tensor>& drives,
+                 const std::vector<at::Tensor>& rates, const std::vector<at::Tensor>& given)
+      : presynaptic_rates(circuit.populations() + 1), winners(circuit.projections().size()) {
+    for (size_t k = 0; k < circuit.projections().size(); ++k) {
+      const auto& projection = circuit.projection(static_cast<int64_t>(k));
+      if (projection.kind != kernels::ProjectionKind::max_pool2d) continue;
+      const int64_t q = projection.pre;
+      auto& rate = presynaptic_rates[q];
+      if (!rate.defined() && !rates.empty()) rate = rates[q];
+      if (k < given.size() && given[k].defined()) {
+        winners[k] = given[k];
+        continue;
+      }
+      // (Without the rates, the input's winners stay unknown: only its credit would read them.)
+      if (!rate.defined() && q > 0) rate = kernels::rate(circuit.activation(q), drives[q]);
+      if (rate.defined()) winners[k] = kernels::window_winners(projection, rate);
+    }
+  }
+};
+
 struct CreditProblem {
   const Circuit& circuit;
   const std::vector<at::Tensor>& drives;
   const std::vector<at::Tensor>& rates;
   int64_t output;
   const at::Tensor& output_error;
-  std::vector<bool> reads_rates;  // per population 0..P: a max_pool2d projection leaves it
+  PoolingWinners pooling;
 
-  // q's rates where a max_pool2d projection leaving q reads them (to find its winners): the
-  // rates when known, else recomputed from the drive. Undefined elsewhere (no other kind reads
-  // them), and for the input population when the caller holds no rates.
-  at::Tensor presynaptic(int64_t q) const {
-    if (!reads_rates[q]) return at::Tensor();
-    if (!rates.empty()) return rates[q];
-    TORCH_INTERNAL_ASSERT(q > 0, "eiprop: a max_pool2d projection from the input needs the input");
-    return kernels::rate(circuit.activation(q), drives[q]);
+  // The retrograde signal reaching q.
+  at::Tensor retrograde(int64_t q, const std::vector<at::Tensor>& balance_credits) const {
+    return kernels::retrograde_credit(circuit, q, balance_credits,
+                                      pooling.presynaptic_rates[q], pooling.winners);
   }
 
   // The credit population q is driven to: retrograde signal plus its own imbalance.
   at::Tensor target(int64_t q, const std::vector<at::Tensor>& balance_credits) const {
-    at::Tensor c = kernels::retrograde_credit(circuit, q, balance_credits, presynaptic(q));
+    at::Tensor c = retrograde(q, balance_credits);
     if (q == output) {
       c = c.defined() ? c.add_(output_error) : output_error.clone();
     }
@@ -80,12 +104,9 @@ CreditEquilibrium relax(const CreditProblem& problem, CreditEquilibrium state,
 CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& rates, int64_t output,
                                 const at::Tensor& output_error, const SolverOptions& options,
-                                bool input_credit) {
-  std::vector<bool> reads_rates(circuit.populations() + 1, false);
-  for (const auto& projection : circuit.projections()) {
-    if (projection.kind == kernels::ProjectionKind::max_pool2d) reads_rates[projection.pre] = true;
-  }
-  const CreditProblem problem{circuit, drives, rates, output, output_error, std::move(reads_rates)};
+                                bool input_credit, const std::vector<at::Tensor>& winners) {
+  const CreditProblem problem{circuit, drives, rates, output, output_error,
+                              PoolingWinners(circuit, drives, rates, winners)};
   CreditEquilibrium state;
   state.credits.resize(circuit.populations() + 1);
   state.balance_credits.resize(circuit.populations() + 1);
@@ -100,8 +121,7 @@ CreditEquilibrium relax_credits(const Circuit& circuit, const std::vector<at::Te
   }
   // The input population is clamped: its credit is a read-out of the retrograde signal.
   if (input_credit) {
-    state.credits[0] =
-        kernels::retrograde_credit(circuit, 0, state.balance_credits, problem.presynaptic(0));
+    state.credits[0] = problem.retrograde(0, state.balance_credits);
   }
   return state;
 }

@@ -20,11 +20,14 @@ struct CreditEquilibrium {
 // drives (and, when known, rates, to spare recomputing tanh/sigmoid) are indexed 0..P; rates may
 // be empty. output_error is e at population `output`. credits[0] (the input credit) is computed
 // only when `input_credit` is true, and is undefined when the input has no outgoing projection.
+// `winners` (indexed by projection, e.g. FiringEquilibrium::winners) are the max_pool2d
+// projections' window winners at these rates; those not given are found once, before the solve.
 CreditEquilibrium relax_credits(const kernels::Circuit& circuit,
                                 const std::vector<at::Tensor>& drives,
                                 const std::vector<at::Tensor>& rates, int64_t output,
                                 const at::Tensor& output_error, const SolverOptions& options,
-                                bool input_credit = true);
+                                bool input_credit = true,
+                                const std::vector<at::Tensor>& winners = {});
 
 }  // namespace solvers
 }  // namespace eiprop

@@ -11,13 +11,14 @@ namespace {
 using kernels::Circuit;
 
 void fire(const Circuit& circuit, int64_t p, FiringEquilibrium& state) {
-  state.drives[p] = kernels::drive(circuit, p, state.rates);
+  state.drives[p] = kernels::drive(circuit, p, state.rates, &state.winners);
   state.rates[p] = kernels::rate(circuit.activation(p), state.drives[p]);
 }
 
 // sweep and the jacobi wavefront visit the same populations in the same order; they differ in
 // how the passes are counted.
 FiringEquilibrium wavefront(const Circuit& circuit, FiringEquilibrium state, Method method) {
+  state.winners.resize(circuit.projections().size());
   for (const auto& wave : circuit.firing_waves()) {
     for (int64_t p : wave) fire(circuit, p, state);
   }

@@ -12,6 +12,10 @@ namespace solvers {
 struct FiringEquilibrium {
   std::vector<at::Tensor> rates;   // indexed by population 0..P; rates[0] is the clamped input
   std::vector<at::Tensor> drives;  // indexed by population 0..P; drives[0] is undefined
+  // Indexed by projection: a max_pool2d projection's window winners at the final rates, which
+  // the credits reuse (kernels/projection.h). Kept by the exact schedules, whose one pass is the
+  // final one; empty after an iterative solve.
+  std::vector<at::Tensor> winners;
   SolverStats stats;
 };
 
