@@ -1,5 +1,6 @@
 #include "ops/circuit_call.h"
 
+#include "kernels/projection.h"
 #include "ops/layered.h"
 #include "ops/timescales.h"
 #include "ops/validate.h"
@@ -36,9 +37,95 @@ CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::Ten
   return {op, std::move(graph), options, output};
 }
 
+namespace {
+
+// Whether projection k is a max_pool2d projection (the only kind with window winners).
+bool pooled(const kernels::Circuit& circuit, int64_t k) {
+  return circuit.projection(k).kind == kernels::ProjectionKind::max_pool2d;
+}
+
+// The backward's `winners`, checked against the circuit: one per projection, an empty tensor for
+// every kind but max_pool2d, whose entry is int64 on the input's device, shaped like the
+// postsynaptic rates, each value a flat index into the presynaptic plane (read in one
+// synchronisation, before any credit is sent through them). Indexed by projection; empty when
+// not given.
+std::vector<at::Tensor> checked_winners(const char* op, const OptionalTensors& given,
+                                        const kernels::Circuit& circuit, int64_t batch,
+                                        const at::Tensor& input) {
+  if (!given.has_value()) return {};
+  const auto& winners = *given;
+  const auto projections = static_cast<int64_t>(circuit.projections().size());
+  TORCH_CHECK(static_cast<int64_t>(winners.size()) == projections, op, ": winners has ",
+              winners.size(), " entries but the circuit has ", projections,
+              " projections; give one per projection (the forward's winners)");
+  std::vector<at::Tensor> extremes;
+  std::vector<int64_t> planes;
+  for (int64_t k = 0; k < projections; ++k) {
+    const auto what = c10::str("winners[", k, "] (projection ", k, ", ",
+                               kernels::projection_kind_name(circuit.projection(k).kind), ")");
+    const auto& entry = winners[k];
+    TORCH_CHECK(entry.defined(), op, ": ", what, " is undefined");
+    if (!pooled(circuit, k)) {
+      TORCH_CHECK(entry.numel() == 0, op, ": ", what, " has shape ", entry.sizes(),
+                  "; only a max_pool2d projection has window winners, give an empty tensor");
+      continue;
+    }
+    TORCH_CHECK(entry.scalar_type() == at::kLong, op, ": ", what, " has dtype ",
+                entry.scalar_type(), "; window winners are int64 indices");
+    TORCH_CHECK(entry.device() == input.device(), op, ": ", what, " is on ", entry.device(),
+                " but input is on ", input.device());
+    const auto& projection = circuit.projection(k);
+    const auto expected = circuit.batch_shape(projection.post, batch);
+    TORCH_CHECK(entry.sizes() == at::IntArrayRef(expected), op, ": ", what, " has shape ",
+                entry.sizes(), "; expected ", at::IntArrayRef(expected),
+                " ([batch, shape of its postsynaptic population ", projection.post, "])");
+    if (entry.numel() == 0) continue;
+    const auto& pre_shape = circuit.shape(projection.pre);
+    planes.push_back(pre_shape[1] * pre_shape[2]);
+    const auto low_high = at::aminmax(entry);
+    extremes.push_back(std::get<0>(low_high));
+    extremes.push_back(std::get<1>(low_high));
+  }
+  if (!extremes.empty()) {
+    const auto fetched = at::stack(extremes).cpu();
+    const int64_t* value = fetched.data_ptr<int64_t>();
+    size_t i = 0;
+    for (int64_t k = 0; k < projections; ++k) {
+      if (!pooled(circuit, k) || winners[k].numel() == 0) continue;
+      const int64_t plane = planes[i / 2];
+      TORCH_CHECK(value[i] >= 0 && value[i + 1] < plane, op, ": winners[", k, "] (projection ",
+                  k, ", max_pool2d) holds indices from ", value[i], " to ", value[i + 1],
+                  "; a window winner is a flat index into its presynaptic channel's ", plane,
+                  " positions, 0..", plane - 1);
+      i += 2;
+    }
+  }
+  std::vector<at::Tensor> by_projection(winners.begin(), winners.end());
+  for (int64_t k = 0; k < projections; ++k) {
+    if (!pooled(circuit, k)) by_projection[k] = at::Tensor();
+  }
+  return by_projection;
+}
+
+}  // namespace
+
 CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input) {
-  auto solved = equilibrium(call.op, call.graph.circuit, input, call.options);
-  return {populations_of(std::move(solved.rates)), populations_of(std::move(solved.drives))};
+  const auto& circuit = call.graph.circuit;
+  auto solved = equilibrium(call.op, circuit, input, call.options);
+  // The winners at the final rates: kept by an exact schedule's one pass, found here after an
+  // iterative solve; an empty tensor for every other kind.
+  auto& winners = solved.winners;
+  winners.resize(circuit.projections().size());
+  for (size_t k = 0; k < winners.size(); ++k) {
+    const auto& projection = circuit.projection(static_cast<int64_t>(k));
+    if (!pooled(circuit, static_cast<int64_t>(k))) {
+      winners[k] = at::empty({0}, input.options().dtype(at::kLong));
+    } else if (!winners[k].defined()) {
+      winners[k] = kernels::window_winners(projection, solved.rates[projection.pre]);
+    }
+  }
+  return {populations_of(std::move(solved.rates)), populations_of(std::move(solved.drives)),
+          std::move(winners)};
 }
 
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
@@ -48,7 +135,8 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const std::vector<std::string>& activations, int64_t output,
                                    c10::string_view method, int64_t max_iters, double tol,
                                    double dt, const c10::List<bool>& output_mask,
-                                   const std::vector<std::string>& projections) {
+                                   const std::vector<std::string>& projections,
+                                   const OptionalTensors& given_winners) {
   // The saved states must be this graph's: the same checks as the graph operators'.
   check_circuit_input(backward_op, "input", input, projections);
   const auto graph = parse_graph(backward_op, sample_shape(input), input, weights,
@@ -66,14 +154,17 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
               1 + projection_count + populations,
               ": one for the input, one per projection, one per population");
+  const auto winners = checked_winners(backward_op, given_winners, graph.circuit, batch, input);
   auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
                                             max_iters, tol, dt, input.scalar_type());
   // The drives are the forward's equilibrium, whose stability the forward judged.
   options.probe_stability = false;
   // Saved states from the forward are finite (it refuses what is not); states passed by hand may
   // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active). An
-  // exact schedule reads them together with the credits after the solve (one synchronisation
-  // per backward); an iterative solve, which reads its residual every iteration, first.
+  // exact schedule reads them together with the gradients after the solve (one synchronisation
+  // per backward): a non-finite credit either reaches a gradient or is dropped by an activation's
+  // gate, as autograd drops it. An iterative solve, which reads its residual every iteration,
+  // reads the states first.
   const auto check_states = [&] {
     FiniteCheck(backward_op)
         .add("drives", drives, "population", kNonFiniteInput, 1)
@@ -94,13 +185,7 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   // IEEE negation is exact, so the results are bitwise those of relaxing -grad_output.
   const bool input_wanted = output_mask.get(0);
   auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
-                        output, grad_output, options, /*strict=*/true, input_wanted);
-  if (exact_schedule) {
-    std::vector<at::Tensor> states(drives.begin(), drives.end());
-    states.insert(states.end(), rates.begin(), rates.end());
-    check_finite_step(op, "the credits (backward)", options, std::move(states), credits,
-                      check_states);
-  }
+                        output, grad_output, options, /*strict=*/true, input_wanted, winners);
   std::vector<bool> weight_wanted(projection_count), bias_wanted(populations);
   for (int64_t k = 0; k < projection_count; ++k) weight_wanted[k] = output_mask.get(1 + k);
   for (int64_t p = 0; p < populations; ++p) {
@@ -108,6 +193,20 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   }
   auto gradients = plasticity_updates(graph.circuit.projections(), credits.balance_credits,
                                       all_rates, /*scale=*/1.0, weight_wanted, bias_wanted);
+  if (exact_schedule) {
+    std::vector<at::Tensor> scanned(drives.begin(), drives.end());
+    scanned.insert(scanned.end(), rates.begin(), rates.end());
+    for (const auto* list : {&gradients.weight_updates, &gradients.bias_updates}) {
+      for (const auto& gradient : *list) {
+        if (gradient.defined()) scanned.push_back(gradient);
+      }
+    }
+    if (input_wanted && credits.credits[0].defined()) scanned.push_back(credits.credits[0]);
+    // (When the states and credits are finite, a non-finite gradient overflowed the dtype: it is
+    // returned as autograd returns it, for a gradient scaler to see.)
+    check_finite_step(op, "the credits (backward)", options, std::move(scanned), credits,
+                      check_states);
+  }
   // A fixed projection's gradient is as empty as its placeholder weight, and like it.
   for (int64_t k = 0; k < projection_count; ++k) {
     if (weight_wanted[k] && !graph.circuit.projection(k).plastic()) {

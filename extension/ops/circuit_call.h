@@ -44,13 +44,16 @@ CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::Ten
                                 int64_t output, c10::string_view method, int64_t max_iters,
                                 double tol, double dt, const std::vector<std::string>& projections);
 
-// Rates and drives of populations 1..P at the equilibrium (raises when it is not reached).
+// Rates and drives of populations 1..P at the equilibrium (raises when it is not reached), and
+// the max_pool2d projections' window winners at those rates, for the backward to reuse.
 CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
 
 // The backward of `op` (circuit or graph_circuit), called as `backward_op`: validates the saved
 // states against the graph, relaxes the credits of e = grad_output and returns the gradients
 // output_mask asks for (entries: input, weights[k]..., then biases of populations 1..P): the
 // input's (undefined when not asked for), then the asked-for weights' and biases' in order.
+// `winners`, when given, are the forward's (circuit_states); without them the backward finds the
+// max_pool2d projections' winners from the rates.
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const at::Tensor& grad_output, const at::Tensor& input,
                                    at::TensorList weights, at::TensorList rates,
@@ -58,7 +61,8 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const std::vector<std::string>& activations, int64_t output,
                                    c10::string_view method, int64_t max_iters, double tol,
                                    double dt, const c10::List<bool>& output_mask,
-                                   const std::vector<std::string>& projections);
+                                   const std::vector<std::string>& projections,
+                                   const OptionalTensors& winners);
 
 }  // namespace ops
 }  // namespace eiprop

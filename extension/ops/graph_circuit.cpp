@@ -41,11 +41,12 @@ CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at:
                                         at::IntArrayRef post, std::vector<std::string> activations,
                                         int64_t output, c10::string_view method, int64_t max_iters,
                                         double tol, double dt, c10::List<bool> output_mask,
-                                        const OptionalStrings& projection_list) {
+                                        const OptionalStrings& projection_list,
+                                        const OptionalTensors& winners) {
   const auto projections = projection_list.value_or(std::vector<std::string>{});
   return circuit_gradients(kOp, "eiprop::_graph_circuit_backward", grad_output, input, weights,
                            rates, drives, pre, post, activations, output, method, max_iters, tol,
-                           dt, output_mask, projections);
+                           dt, output_mask, projections, winners);
 }
 
 }  // namespace ops
@@ -59,12 +60,12 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "_graph_circuit_forward(Tensor input, Tensor[] weights, Tensor?[] biases, int[] pre, "
       "int[] post, str[] activations, int output, str method, int max_iters, float tol, float dt, "
-      "str[]? projections=None) -> (Tensor[] rates, Tensor[] drives)");
+      "str[]? projections=None) -> (Tensor[] rates, Tensor[] drives, Tensor[] winners)");
   m.def(
       "_graph_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, Tensor[] rates, "
       "Tensor[] drives, int[] pre, int[] post, str[] activations, int output, str method, "
-      "int max_iters, float tol, float dt, bool[] output_mask, str[]? projections=None) "
-      "-> (Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
+      "int max_iters, float tol, float dt, bool[] output_mask, str[]? projections=None, "
+      "Tensor[]? winners=None) -> (Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
 }
 
 TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {

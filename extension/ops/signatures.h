@@ -18,8 +18,12 @@ namespace ops {
 using OptionalTensorList = c10::List<c10::optional<at::Tensor>>;
 // `str[]? projections=None` (ops/projections.h): None or [] for all dense.
 using OptionalStrings = c10::optional<std::vector<std::string>>;
-// (rates, drives) of populations 1..P; (input gradient, weight gradients, bias gradients).
-using CircuitStates = std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>>;
+using OptionalTensors = c10::optional<std::vector<at::Tensor>>;
+// (rates, drives) of populations 1..P and the window winners of each projection (a max_pool2d
+// projection's; an empty int64 tensor for every other kind); (input gradient, weight gradients,
+// bias gradients).
+using CircuitStates =
+    std::tuple<std::vector<at::Tensor>, std::vector<at::Tensor>, std::vector<at::Tensor>>;
 using CircuitGradients = std::tuple<at::Tensor, std::vector<at::Tensor>, std::vector<at::Tensor>>;
 
 inline OptionalTensorList optional_tensor_list(const std::vector<c10::optional<at::Tensor>>& tensors) {
@@ -58,7 +62,8 @@ CircuitGradients circuit_backward(const at::Tensor& grad_output, const at::Tenso
                                   at::TensorList drives, std::vector<std::string> activations,
                                   c10::string_view method, int64_t max_iters, double tol, double dt,
                                   c10::List<bool> output_mask,
-                                  const OptionalStrings& projections);
+                                  const OptionalStrings& projections,
+                                  const OptionalTensors& winners);
 
 // The Autograd-key kernel of eiprop::circuit (ops/autograd/circuit_autograd.cpp).
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
@@ -100,7 +105,8 @@ CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at:
                                         at::IntArrayRef post, std::vector<std::string> activations,
                                         int64_t output, c10::string_view method, int64_t max_iters,
                                         double tol, double dt, c10::List<bool> output_mask,
-                                        const OptionalStrings& projections);
+                                        const OptionalStrings& projections,
+                                        const OptionalTensors& winners);
 at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weights,
                                   const OptionalTensorList& biases, at::IntArrayRef pre,
                                   at::IntArrayRef post, std::vector<std::string> activations,

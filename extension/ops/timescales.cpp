@@ -55,9 +55,9 @@ solvers::CreditEquilibrium credit(const char* op, const char* what,
                                   const std::vector<at::Tensor>& rates, int64_t output,
                                   const at::Tensor& output_error,
                                   const solvers::SolverOptions& options, bool strict,
-                                  bool input_credit) {
-  auto solved =
-      solvers::relax_credits(circuit, drives, rates, output, output_error, options, input_credit);
+                                  bool input_credit, const std::vector<at::Tensor>& winners) {
+  auto solved = solvers::relax_credits(circuit, drives, rates, output, output_error, options,
+                                       input_credit, winners);
   check_solved(op, what, options, solved.stats, strict);
   return solved;
 }
@@ -196,12 +196,8 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
 }
 
 bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
-                       std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
+                       std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states) {
-  auto& scanned = states;
-  scanned.insert(scanned.end(), credits.credits.begin() + 1, credits.credits.end());
-  scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
-                 credits.balance_credits.end());
   if (solvers::all_finite(scanned)) return true;
   // Which one, in the order the signals flow: the states, then the credits back from the output
   // (a float32 sum that overflowed finds nothing here and the step goes on).

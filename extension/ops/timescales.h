@@ -40,13 +40,13 @@ solvers::FiringEquilibrium equilibrium(const char* op, const kernels::Circuit& c
 
 // Middle timescale: the credits from e = output_error at population `output`; the same checks.
 // `rates` may be empty (they are recomputed from the drives where an activation needs them); the
-// input credit is computed only when asked for.
+// input credit is computed only when asked for; `winners` as solvers::relax_credits takes them.
 solvers::CreditEquilibrium credit(const char* op, const char* what, const kernels::Circuit& circuit,
                                   const std::vector<at::Tensor>& drives,
                                   const std::vector<at::Tensor>& rates, int64_t output,
                                   const at::Tensor& output_error,
                                   const solvers::SolverOptions& options, bool strict,
-                                  bool input_credit);
+                                  bool input_credit, const std::vector<at::Tensor>& winners = {});
 
 // Slow timescale: the Hebbian updates scale * delta_{post[k]}^T r_{pre[k]} of projection k (summed
 // over positions for conv2d) and scale * sum_batch delta_p of population p (and over positions, one
@@ -79,14 +79,14 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                    const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate,
                    const std::function<void()>& refuse_bad_target = {});
 
-// The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `states` and
-// the credits and balance credits of populations 1..P, with one synchronisation when all is
-// finite. When the scan fails, `explain_states` may raise naming a state; otherwise the first
-// non-finite credit population is refused as the solve's own scan would have refused it
+// The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `scanned` (the
+// states, and what the step made of the credits), with one synchronisation when all is finite.
+// When the scan fails, `explain_states` may raise naming a state; otherwise the first non-finite
+// credit or balance credit population is refused as the solve's own scan would have refused it
 // ("<what> of population p are not finite"). Returns whether the fast scan passed (false: it
-// failed on something none of these names, e.g. a float32 sum that overflowed).
+// failed on something none of these names, e.g. a float32 sum or a product that overflowed).
 bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
-                       std::vector<at::Tensor> states, solvers::CreditEquilibrium& credits,
+                       std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states);
 
 struct Plasticity {

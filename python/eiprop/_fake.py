@@ -26,10 +26,17 @@ def _shapes(op: str, input: Tensor, weights: Sequence[Tensor], pre: Sequence[int
     return population_shapes(op, input.shape[1:], weights, pre, post, populations, projections)
 
 
-def _states(input: Tensor, shapes: Sequence[Sequence]):
+def _states(input: Tensor, shapes: Sequence[Sequence], pre: Sequence[int], post: Sequence[int],
+            projections):
     rates = [input.new_empty(input.shape[0], *shape) for shape in shapes[1:]]
     drives = [input.new_empty(input.shape[0], *shape) for shape in shapes[1:]]
-    return rates, drives
+    # A max_pool2d projection's window winners are int64 and shaped like its postsynaptic rates;
+    # every other kind's entry is empty.
+    kinds = list(projections) if projections else ["dense"] * len(pre)
+    winners = [input.new_empty((input.shape[0], *shapes[q]) if parse(entry)[0] == "max_pool2d"
+                               else (0,), dtype=torch.int64)
+               for q, entry in zip(post, kinds)]
+    return rates, drives, winners
 
 
 def _gradients(input: Tensor, weights: Sequence[Tensor], rates: Sequence[Tensor],
@@ -85,23 +92,25 @@ def _graph_circuit(input, weights, biases, pre, post, activations, output, metho
 
 def _circuit_forward(input, weights, biases, activations, method, max_iters, tol, dt,
                      projections=None):
-    return _states(input, _shapes("_circuit_forward", input, weights, *_chain(len(weights)),
-                                  len(weights), projections))
+    chain = _chain(len(weights))
+    return _states(input, _shapes("_circuit_forward", input, weights, *chain, len(weights),
+                                  projections), *chain, projections)
 
 
 def _graph_circuit_forward(input, weights, biases, pre, post, activations, output, method,
                            max_iters, tol, dt, projections=None):
     return _states(input, _shapes("_graph_circuit_forward", input, weights, pre, post,
-                                  len(activations), projections))
+                                  len(activations), projections), pre, post, projections)
 
 
 def _circuit_backward(grad_output, input, weights, rates, drives, activations, method, max_iters,
-                      tol, dt, output_mask, projections=None):
+                      tol, dt, output_mask, projections=None, winners=None):
     return _gradients(input, weights, rates, output_mask)
 
 
 def _graph_circuit_backward(grad_output, input, weights, rates, drives, pre, post, activations,
-                            output, method, max_iters, tol, dt, output_mask, projections=None):
+                            output, method, max_iters, tol, dt, output_mask, projections=None,
+                            winners=None):
     return _gradients(input, weights, rates, output_mask)
 
 

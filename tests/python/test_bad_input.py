@@ -44,8 +44,8 @@ refused(lambda: eiprop.nn.RecurrentCircuit([4, 3, 2], [0], [1], ["tanh", "tanh"]
 
 x = torch.randn(3, 4, dtype=torch.float64)
 weights = [torch.randn(5, 4, dtype=torch.float64), torch.randn(2, 5, dtype=torch.float64)]
-rates, drives = E._circuit_forward(x, weights, [None, None], ["tanh", "identity"], "sweep", 0,
-                                   0.0, 1.0)
+rates, drives, _ = E._circuit_forward(x, weights, [None, None], ["tanh", "identity"], "sweep",
+                                      0, 0.0, 1.0)
 grad = torch.ones(3, 2, dtype=torch.float64)
 refused(lambda: E._circuit_backward(grad, x, weights, rates[:1], drives, ["tanh", "identity"],
                                     "sweep", 0, 0.0, 1.0, [True] * 5),
@@ -69,4 +69,43 @@ refused(lambda: E._graph_circuit_backward(grad, x, weights, rates, drives, [0, 1
                                           ["tanh", "identity"], 2, "bogus", 0, 0.0, 1.0,
                                           [True] * 5),
         RuntimeError, "eiprop::_graph_circuit_backward: method")
+
+# The backward's window winners: one per projection, a max_pool2d projection's int64 and shaped
+# like its postsynaptic rates, each a flat index into the presynaptic channel's positions.
+cx = torch.randn(2, 1, 4, 4, dtype=torch.float64)
+conv = [torch.randn(2, 1, 1, 1, dtype=torch.float64), torch.empty(0, dtype=torch.float64),
+        torch.empty(0, dtype=torch.float64), torch.randn(3, 8, dtype=torch.float64)]
+kinds = ["conv2d kernel=1,1 stride=1,1 padding=0,0 dilation=1,1 groups=1",
+         "max_pool2d kernel=2,2 stride=2,2 padding=0,0 dilation=1,1 ceil_mode=false", "flatten",
+         "dense"]
+acts = ["relu", "identity", "identity", "identity"]
+crates, cdrives, cwinners = E._circuit_forward(cx, conv, [None] * 4, acts, "sweep", 0, 0.0, 1.0,
+                                               kinds)
+assert cwinners[1].dtype == torch.int64 and cwinners[1].shape == (2, 2, 2, 2)
+assert all(cwinners[k].numel() == 0 for k in (0, 2, 3))
+cgrad = torch.ones(2, 3, dtype=torch.float64)
+
+
+def conv_backward(winners):
+    return E._circuit_backward(cgrad, cx, conv, crates, cdrives, acts, "sweep", 0, 0.0, 1.0,
+                               [True] * 9, kinds, winners)
+
+
+reference = conv_backward(None)
+reused = conv_backward(cwinners)
+assert torch.equal(reference[0], reused[0]) and all(
+    torch.equal(a, b) for a, b in zip(reference[1], reused[1])), "winners change the gradients"
+refused(lambda: conv_backward(cwinners[:3]), RuntimeError,
+        "eiprop::_circuit_backward: winners has 3 entries but the circuit has 4 projections")
+refused(lambda: conv_backward([cwinners[0], cwinners[1].double(), cwinners[2], cwinners[3]]),
+        RuntimeError, "winners[1] (projection 1, max_pool2d) has dtype Double")
+refused(lambda: conv_backward([cwinners[0], cwinners[1][:1], cwinners[2], cwinners[3]]),
+        RuntimeError, "winners[1] (projection 1, max_pool2d) has shape [1, 2, 2, 2]")
+refused(lambda: conv_backward([cwinners[0], cwinners[1] + 16, cwinners[2], cwinners[3]]),
+        RuntimeError, "winners[1] (projection 1, max_pool2d) holds indices from 16 to")
+refused(lambda: conv_backward([cwinners[0], cwinners[1] - 16, cwinners[2], cwinners[3]]),
+        RuntimeError, "positions, 0..15")
+refused(lambda: conv_backward([cwinners[1], cwinners[1], cwinners[2], cwinners[3]]),
+        RuntimeError, "winners[0] (projection 0, conv2d) has shape [2, 2, 2, 2]; only a "
+        "max_pool2d projection has window winners")
 print("bad input: every refusal names what it refused")

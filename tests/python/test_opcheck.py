@@ -64,9 +64,9 @@ def run(dtype, requires_grad):
     # The rule's steps are not differentiable: with grad mode on, an input that requires grad
     # is refused (naming the op and the argument); under torch.no_grad() they run on it.
     xd, cd, gd = x.detach(), detached(chain), detached(graph)
-    rates, drives = E._circuit_forward(xd, cd, detached(chain_biases), ACTIVATIONS, "sweep", 0,
-                                       0.0, 1.0)
-    grates, gdrives = E._graph_circuit_forward(xd, gd, detached(graph_biases), PRE, POST,
+    rates, drives, _ = E._circuit_forward(xd, cd, detached(chain_biases), ACTIVATIONS, "sweep",
+                                          0, 0.0, 1.0)
+    grates, gdrives, _ = E._graph_circuit_forward(xd, gd, detached(graph_biases), PRE, POST,
                                                ACTIVATIONS, 3, "jacobi", 0, 0.0, 1.0)
     error = torch.randn(5, 2, dtype=dtype)
     credits = E.credit_relaxation(error, drives, cd, ACTIVATIONS)[0]
@@ -162,7 +162,8 @@ def run_conv(dtype, requires_grad):
     check(E.graph_circuit.default,
           (x, weights, biases, pre, post, A, 4, "jacobi", 0, 0.0, 1.0, K))
     xd, wd = x.detach(), detached(weights)
-    rates, drives = E._circuit_forward(xd, wd, detached(biases), A, "sweep", 0, 0.0, 1.0, K)
+    rates, drives, winners = E._circuit_forward(xd, wd, detached(biases), A, "sweep", 0, 0.0,
+                                                1.0, K)
     error = torch.randn(3, 5, dtype=dtype)
     credits = E.credit_relaxation(error, drives, wd, A, "sweep", 0, 0.0, 1.0, False, K)[0]
     with torch.set_grad_enabled(not requires_grad):
@@ -173,6 +174,10 @@ def run_conv(dtype, requires_grad):
         check(E._graph_circuit_backward.default,
               (error, x, weights, rates, drives, pre, post, A, 4, "jacobi", 0, 0.0, 1.0,
                [True] * 9, K))
+        # The forward's window winners, reused (what the autograd kernel passes).
+        check(E._circuit_backward.default,
+              (error, x, weights, rates, drives, A, "sweep", 0, 0.0, 1.0, [True] * 9, K,
+               winners))
         check(E.plasticity.default, (x, rates, drives, credits, A, 0.1, K))
         check(E.graph_plasticity.default, (x, rates, drives, credits, pre, post, A, 0.1, K))
         check(E.learning_step.default,

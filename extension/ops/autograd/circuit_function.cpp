@@ -81,17 +81,19 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
                                                     a.tol, a.dt, a.projections);
     const auto& rates = std::get<0>(states);
     const auto& drives = std::get<1>(states);
+    const auto& winners = std::get<2>(states);
     const auto populations = static_cast<int64_t>(rates.size());
     const int64_t output = arguments.layered ? populations : arguments.output;
     TORCH_INTERNAL_ASSERT(output >= 1 && output <= populations && drives.size() == rates.size());
 
-    // Saved: input, weights, the rates and drives of populations 1..P, then the present biases
-    // (read only to connect a double backward's error to them).
+    // Saved: input, weights, the rates and drives of populations 1..P, the present biases (read
+    // only to connect a double backward's error to them), then each projection's window winners.
     std::vector<at::Tensor> saved{input};
     saved.insert(saved.end(), weights.begin(), weights.end());
     saved.insert(saved.end(), rates.begin(), rates.end());
     saved.insert(saved.end(), drives.begin(), drives.end());
     saved.insert(saved.end(), present_biases.begin(), present_biases.end());
+    saved.insert(saved.end(), winners.begin(), winners.end());
     ctx->save_for_backward(saved);
     ctx->saved_data["layered"] = arguments.layered;
     ctx->saved_data["activations"] = c10::List<std::string>(arguments.activations);
@@ -126,7 +128,8 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     const auto projections = ctx->saved_data["projections"].toInt();
     const auto populations = static_cast<int64_t>(ctx->saved_data["has_bias"].toBoolList().size());
     variable_list sources(saved.begin(), saved.begin() + 1 + projections);
-    sources.insert(sources.end(), saved.begin() + 1 + projections + 2 * populations, saved.end());
+    sources.insert(sources.end(), saved.begin() + 1 + projections + 2 * populations,
+                   saved.end() - projections);
     sources.push_back(grad_outputs[0]);
     const bool layered = ctx->saved_data["layered"].toBool();
     return once_differentiable(layered ? "eiprop::circuit" : "eiprop::graph_circuit", grads,
@@ -145,6 +148,7 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     const std::vector<at::Tensor> rates(rates_begin, rates_begin + populations);
     const std::vector<at::Tensor> drives(rates_begin + populations,
                                          rates_begin + 2 * populations);
+    const std::vector<at::Tensor> winners(saved.end() - projections, saved.end());
 
     // What autograd wants: the input, each weight, each present bias (in population order).
     c10::List<bool> output_mask;
@@ -166,12 +170,12 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
         ctx->saved_data["layered"].toBool()
             ? circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
                                          activations, method, max_iters, tol, dt, output_mask,
-                                         kinds)
+                                         kinds, winners)
             : graph_circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
                                                ctx->saved_data["pre"].toIntVector(),
                                                ctx->saved_data["post"].toIntVector(), activations,
                                                ctx->saved_data["output"].toInt(), method, max_iters,
-                                               tol, dt, output_mask, kinds);
+                                               tol, dt, output_mask, kinds, winners);
 
     // One gradient per forward argument: input, weights..., present biases..., then the 2
     // non-differentiable arguments.
