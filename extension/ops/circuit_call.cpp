@@ -161,10 +161,11 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   options.probe_stability = false;
   // Saved states from the forward are finite (it refuses what is not); states passed by hand may
   // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active). An
-  // exact schedule reads them together with the gradients after the solve (one synchronisation
-  // per backward): a non-finite credit either reaches a gradient or is dropped by an activation's
-  // gate, as autograd drops it. An iterative solve, which reads its residual every iteration,
-  // reads the states first.
+  // exact schedule reads them together with the balance credits after the solve (one
+  // synchronisation per backward): every gradient is made of those and the rates, and a
+  // non-finite credit either reaches its balance credit or is dropped by the activation's gate,
+  // as autograd drops it. An iterative solve, which reads its residual every iteration, reads the
+  // states first.
   const auto check_states = [&] {
     FiniteCheck(backward_op)
         .add("drives", drives, "population", kNonFiniteInput, 1)
@@ -186,6 +187,14 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   const bool input_wanted = output_mask.get(0);
   auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
                         output, grad_output, options, /*strict=*/true, input_wanted, winners);
+  if (exact_schedule) {
+    std::vector<at::Tensor> scanned(drives.begin(), drives.end());
+    scanned.insert(scanned.end(), rates.begin(), rates.end());
+    scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
+                   credits.balance_credits.end());
+    check_finite_step(op, "the credits (backward)", options, std::move(scanned), credits,
+                      check_states);
+  }
   std::vector<bool> weight_wanted(projection_count), bias_wanted(populations);
   for (int64_t k = 0; k < projection_count; ++k) weight_wanted[k] = output_mask.get(1 + k);
   for (int64_t p = 0; p < populations; ++p) {

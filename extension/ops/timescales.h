@@ -80,11 +80,11 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                    const std::function<void()>& refuse_bad_target = {});
 
 // The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `scanned` (the
-// states, and what the step made of the credits), with one synchronisation when all is finite.
+// states and the balance credits), with one synchronisation when all is finite.
 // When the scan fails, `explain_states` may raise naming a state; otherwise the first non-finite
 // credit or balance credit population is refused as the solve's own scan would have refused it
 // ("<what> of population p are not finite"). Returns whether the fast scan passed (false: it
-// failed on something none of these names, e.g. a float32 sum or a product that overflowed).
+// failed on something none of these names, e.g. a float32 sum that overflowed).
 bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
                        std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states);

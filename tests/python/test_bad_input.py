@@ -102,7 +102,8 @@ refused(lambda: conv_backward([cwinners[0], cwinners[1].double(), cwinners[2], c
 refused(lambda: conv_backward([cwinners[0], cwinners[1][:1], cwinners[2], cwinners[3]]),
         RuntimeError, "winners[1] (projection 1, max_pool2d) has shape [1, 2, 2, 2]")
 refused(lambda: conv_backward([cwinners[0], cwinners[1] + 16, cwinners[2], cwinners[3]]),
-        RuntimeError, "winners[1] (projection 1, max_pool2d) holds indices from 16 to")
+        RuntimeError, "winners[1] (projection 1, max_pool2d) holds indices from 1",
+        "16 positions, 0..15")
 refused(lambda: conv_backward([cwinners[0], cwinners[1] - 16, cwinners[2], cwinners[3]]),
         RuntimeError, "positions, 0..15")
 refused(lambda: conv_backward([cwinners[1], cwinners[1], cwinners[2], cwinners[3]]),
