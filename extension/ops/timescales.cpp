@@ -62,48 +62,69 @@ solvers::CreditEquilibrium credit(const char* op, const char* what,
   return solved;
 }
 
-void write_plasticity(const kernels::Circuit& circuit,
+PendingPlasticity pending_plasticity(const kernels::Circuit& circuit,
+                                     const std::vector<at::Tensor>& balance_credits,
+                                     const std::vector<at::Tensor>& rates, double scale,
+                                     const std::vector<at::Tensor>& weight_targets,
+                                     const std::vector<c10::optional<at::Tensor>>& bias_targets) {
+  const auto populations = circuit.populations();
+  const auto has_bias_target = [&](int64_t p) {
+    return bias_targets[p - 1].has_value() && bias_targets[p - 1]->defined();
+  };
+  const auto convolutions = bias_convolutions(circuit.projections(), populations);
+  PendingPlasticity pending;
+  pending.weight_updates.resize(circuit.projections().size());
+  pending.bias_updates.resize(populations);
+  for (size_t k = 0; k < circuit.projections().size(); ++k) {
+    const auto& projection = circuit.projection(static_cast<int64_t>(k));
+    if (projection.kind != kernels::ProjectionKind::conv2d) continue;
+    // The weight and the population's bias from one convolution backward.
+    const bool weight = weight_targets[k].defined();
+    const bool bias =
+        convolutions[projection.post] == static_cast<int64_t>(k) && has_bias_target(projection.post);
+    if (!weight && !bias) continue;
+    auto updates = kernels::conv2d_hebbian(projection, balance_credits[projection.post],
+                                           rates[projection.pre], scale, weight, bias);
+    pending.weight_updates[k] = std::move(updates.first);
+    if (bias) pending.bias_updates[projection.post - 1] = std::move(updates.second);
+  }
+  for (int64_t p = 1; p <= populations; ++p) {
+    if (!has_bias_target(p) || pending.bias_updates[p - 1].defined()) continue;
+    const auto& delta = balance_credits[p];
+    // One bias per neuron: the credit summed over the batch, scaled when written; one per
+    // channel: summed over the batch and positions, scaled.
+    pending.bias_updates[p - 1] =
+        delta.dim() == 2 ? delta.sum(0) : kernels::bias_plasticity(delta, scale);
+  }
+  return pending;
+}
+
+void write_plasticity(const kernels::Circuit& circuit, const PendingPlasticity& pending,
                       const std::vector<at::Tensor>& balance_credits,
                       const std::vector<at::Tensor>& rates, double scale,
                       const std::vector<at::Tensor>& weight_targets,
                       const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate) {
-  const auto has_bias_target = [&](int64_t p) {
-    return bias_targets[p - 1].has_value() && bias_targets[p - 1]->defined();
-  };
-  const auto convolutions = bias_convolutions(circuit.projections(), circuit.populations());
-  std::vector<bool> bias_written(circuit.populations() + 1, false);
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
     const auto& projection = circuit.projection(static_cast<int64_t>(k));
-    const auto& delta = balance_credits[projection.post];
-    if (projection.kind == kernels::ProjectionKind::conv2d) {
-      // The weight and the population's bias from one convolution backward.
-      const bool weight = weight_targets[k].defined();
-      const bool bias = convolutions[projection.post] == static_cast<int64_t>(k) &&
-                        has_bias_target(projection.post);
-      if (!weight && !bias) continue;
-      const auto updates =
-          kernels::conv2d_hebbian(projection, delta, rates[projection.pre], scale, weight, bias);
-      if (weight) write_into(weight_targets[k], updates.first, accumulate);
-      if (bias) write_into(*bias_targets[projection.post - 1], updates.second, accumulate);
-      if (bias) bias_written[projection.post] = true;
-    } else if (projection.plastic() && weight_targets[k].defined()) {
+    if (pending.weight_updates[k].defined()) {
+      write_into(weight_targets[k], pending.weight_updates[k], accumulate);
+    } else if (projection.kind == kernels::ProjectionKind::dense && weight_targets[k].defined()) {
       // A dense update goes into its target inside one GEMM (beta = 0 ignores the old values).
       auto target = weight_targets[k];
-      target.addmm_(delta.t(), rates[projection.pre], /*beta=*/accumulate ? 1 : 0,
-                    /*alpha=*/scale);
+      target.addmm_(balance_credits[projection.post].t(), rates[projection.pre],
+                    /*beta=*/accumulate ? 1 : 0, /*alpha=*/scale);
     }
   }
   for (int64_t p = 1; p <= circuit.populations(); ++p) {
-    if (!has_bias_target(p) || bias_written[p]) continue;
+    const auto& update = pending.bias_updates[p - 1];
+    if (!update.defined()) continue;
     auto target = *bias_targets[p - 1];
-    const auto& delta = balance_credits[p];
-    if (delta.dim() != 2) {
-      // One bias per channel: the credit summed over the batch and positions.
-      write_into(target, kernels::bias_plasticity(delta, scale), accumulate);
+    if (balance_credits[p].dim() != 2) {
+      write_into(target, update, accumulate);
     } else if (accumulate) {
-      target.add_(delta.sum(0), scale);
+      target.add_(update, scale);
     } else {
-      at::sum_out(target, delta, {0}).mul_(scale);
+      target.copy_(update).mul_(scale);
     }
   }
 }
@@ -138,47 +159,45 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   if (credits.stats.nonfinite_population >= 0) explain();  // seen by an iterative solve
   check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
 
-  // One min/max pass over each population's rates (0..P) and balance credit (1..P) gives its
-  // largest magnitude, NaN or Inf when it holds one: a non-finite value anywhere reaches these (a
-  // credit that an activation's gate drops reaches nothing the rule writes). From the same reads,
-  // a bound on every update: |lr/B delta^T r| <= lr max|delta| max|r| (and lr max|delta| for a
-  // bias), times the positions a conv2d weight or a channel's bias sums over, computed in the
-  // dtype, so that it is infinite whenever an update could overflow. All are fetched in one
-  // synchronisation; a refused step writes nothing.
+  // The updates held in fresh tensors (every conv2d weight's, every bias's: small) are computed
+  // now and read whole; a dense weight's is made inside the GEMM that writes it, so what is read
+  // for it is a bound: |lr/B delta^T r| <= lr max|delta| max|r|, computed in the dtype, so that it
+  // is infinite whenever the update could overflow. A non-finite input, rate or credit reaches
+  // one of these, or nothing the rule writes (a credit an activation's gate drops); the input and
+  // the output rates, which the caller reads, are read too. Each is one min/max pass (its largest
+  // magnitude, NaN or Inf when it holds one), all fetched in one synchronisation; a refused step
+  // writes nothing.
   const auto largest = [](const at::Tensor& tensor) {
     // (A population of width 0 has no entries.)
     if (tensor.numel() == 0) return at::zeros({}, tensor.options());
     const auto extremes = at::aminmax(tensor);
     return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
   };
+  const auto pending = pending_plasticity(circuit, credits.balance_credits, rates.rates, scale,
+                                          weight_targets, bias_targets);
   const auto populations = circuit.populations();
-  std::vector<at::Tensor> largest_rate, largest_credit{at::Tensor()};
-  for (int64_t p = 0; p <= populations; ++p) largest_rate.push_back(largest(rates.rates[p]));
-  for (int64_t p = 1; p <= populations; ++p) {
-    largest_credit.push_back(largest(credits.balance_credits[p]));
-  }
-  const auto positions = [&](int64_t p) {
-    const auto& shape = circuit.shape(p);
-    return shape.size() == 3 ? static_cast<double>(shape[1] * shape[2]) : 1.0;
-  };
-  std::vector<at::Tensor> scanned(largest_rate);
-  scanned.insert(scanned.end(), largest_credit.begin() + 1, largest_credit.end());
-  const auto states = static_cast<int64_t>(scanned.size());
-  for (const auto& projection : circuit.projections()) {
-    if (!projection.plastic()) continue;
-    scanned.push_back(largest_credit[projection.post] * largest_rate[projection.pre] *
-                      (lr * positions(projection.post)));
+  std::vector<at::Tensor> scanned{largest(input), largest(rates.rates[output])};
+  for (size_t k = 0; k < circuit.projections().size(); ++k) {
+    const auto& projection = circuit.projection(static_cast<int64_t>(k));
+    if (pending.weight_updates[k].defined()) {
+      scanned.push_back(largest(pending.weight_updates[k]));
+    } else if (projection.kind == kernels::ProjectionKind::dense && weight_targets[k].defined()) {
+      scanned.push_back(largest(credits.balance_credits[projection.post]) *
+                        largest(rates.rates[projection.pre]) * std::abs(lr));
+    }
   }
   for (int64_t p = 1; p <= populations; ++p) {
-    scanned.push_back(largest_credit[p] * (lr * positions(p)));
+    const auto& update = pending.bias_updates[p - 1];
+    if (!update.defined()) continue;
+    // (A neuron's bias update is scaled when written.)
+    scanned.push_back(credits.balance_credits[p].dim() == 2 ? largest(update) * std::abs(scale)
+                                                            : largest(update));
   }
   const auto fetched = at::stack(scanned).to(at::kDouble).cpu();
   const double* value = fetched.data_ptr<double>();
-  const auto finite_from = [&](int64_t first, int64_t end) {
-    return std::all_of(value + first, value + end, [](double v) { return std::isfinite(v); });
-  };
-  if (!finite_from(0, states)) {
-    // Which one, in the order the signals flow: the rates, then the credits back from the output.
+  if (!std::all_of(value, value + fetched.numel(), [](double v) { return std::isfinite(v); })) {
+    // Which one, in the order the signals flow: the rates, then the credits back from the output;
+    // when all are finite, an update overflowed.
     explain();
     auto& found = credits.stats.nonfinite_population;
     found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
@@ -187,10 +206,9 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                                                   /*from_output=*/true);
     }
     check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
+    TORCH_CHECK(false, op, ": the updates ", overflowing_updates(lr, input.scalar_type()));
   }
-  TORCH_CHECK(finite_from(states, static_cast<int64_t>(scanned.size())), op, ": the updates ",
-              overflowing_updates(lr, input.scalar_type()));
-  write_plasticity(circuit, credits.balance_credits, rates.rates, scale, weight_targets,
+  write_plasticity(circuit, pending, credits.balance_credits, rates.rates, scale, weight_targets,
                    bias_targets, accumulate);
   return {rates.rates[output], rates.stats, credits.stats};
 }

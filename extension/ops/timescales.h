@@ -50,10 +50,23 @@ solvers::CreditEquilibrium credit(const char* op, const char* what, const kernel
 
 // Slow timescale: the Hebbian updates scale * delta_{post[k]}^T r_{pre[k]} of projection k (summed
 // over positions for conv2d) and scale * sum_batch delta_p of population p (and over positions, one
-// per channel), written into the given targets: added to them (accumulate: the targets are the
-// parameters) or replacing their values. A projection or population without a target (undefined /
-// nullopt), and a fixed projection (pooling, flatten), is skipped.
-void write_plasticity(const kernels::Circuit& circuit,
+// per channel), for the given targets. A projection or population without a target (undefined /
+// nullopt), and a fixed projection (pooling, flatten), has none. In two phases, so that a step can
+// read its updates before it writes any: first the updates that are fresh tensors anyway (a
+// conv2d weight's and every bias's; a neuron's bias update is the credit summed over the batch,
+// still to be scaled), then the writes, with a dense weight's update made inside its GEMM.
+struct PendingPlasticity {
+  std::vector<at::Tensor> weight_updates;  // per projection k: a conv2d weight's; else undefined
+  std::vector<at::Tensor> bias_updates;    // per population 1..P, at entry p-1
+};
+PendingPlasticity pending_plasticity(const kernels::Circuit& circuit,
+                                     const std::vector<at::Tensor>& balance_credits,
+                                     const std::vector<at::Tensor>& rates, double scale,
+                                     const std::vector<at::Tensor>& weight_targets,
+                                     const std::vector<c10::optional<at::Tensor>>& bias_targets);
+// Writes them into the targets: added to them (accumulate: the targets are the parameters) or
+// replacing their values.
+void write_plasticity(const kernels::Circuit& circuit, const PendingPlasticity& pending,
                       const std::vector<at::Tensor>& balance_credits,
                       const std::vector<at::Tensor>& rates, double scale,
                       const std::vector<at::Tensor>& weight_targets,
@@ -62,9 +75,9 @@ void write_plasticity(const kernels::Circuit& circuit,
 // All three timescales in place: the rates at the E-I equilibrium, the credits from e =
 // output_imbalance(r_output) (no input credit: nothing upstream reads it), and the Hebbian updates
 // with scale lr/B written into the targets as write_plasticity does. The solves are strict. The
-// non-finite checks of the whole step (input, rates, credits, balance credits) share one device
-// synchronisation after the credits (iterative solves add one per iteration for their residual); a
-// refused step writes nothing. When the scan fails and the rates are finite, refuse_bad_target (if
+// non-finite checks of the whole step (the input, the output rates and every update, or a bound on
+// it) share one device synchronisation after the credits (iterative solves add one per iteration
+// for their residual); a refused step writes nothing. When the scan fails and the rates are finite, refuse_bad_target (if
 // given) may name the caller's target before the credits are blamed.
 struct LearningStep {
   at::Tensor output;  // the output population's rates before the update
