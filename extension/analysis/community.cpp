@@ -69,6 +69,95 @@ double modularity(const WeightedGraph& graph, const std::vector<int64_t>& member
   return igraph_q(kFunction, igraph_graph, &view, resolution);
 }
 
+namespace {
+
+void check_membership(const char* function, const std::vector<int64_t>& membership,
+                      int64_t nodes) {
+  TORCH_CHECK(static_cast<int64_t>(membership.size()) == nodes, function, ": membership has ",
+              membership.size(), " entries but the circuit has ", nodes, " neurons");
+  for (size_t a = 0; a < membership.size(); ++a) {
+    TORCH_CHECK(membership[a] >= 0, function, ": membership[", a, "] is ", membership[a],
+                "; community labels must be >= 0");
+  }
+}
+
+// The circuit with each weight replaced by its part of one sign (max(sign * W, 0)).
+CircuitConnectivity one_sign(const CircuitConnectivity& circuit, double sign) {
+  CircuitConnectivity part = circuit;
+  for (auto& weight : part.weights) weight = (sign * weight.detach()).clamp_min(0.0);
+  return part;
+}
+
+}  // namespace
+
+double projection_modularity(const CircuitConnectivity& circuit,
+                             const std::vector<int64_t>& membership) {
+  constexpr const char* kFunction = "eiprop::analysis::projection_modularity";
+  check_connectivity(kFunction, circuit);
+  const auto offsets = population_offsets(circuit);
+  check_membership(kFunction, membership, offsets.back());
+  const auto labels = at::tensor(membership, at::kLong);
+  double total = 0.0, within = 0.0;
+  for (size_t k = 0; k < circuit.weights.size(); ++k) {
+    const int64_t pre = circuit.pre[k], post = circuit.post[k];
+    const auto weight = circuit.weights[k].detach().to(at::kCPU, at::kDouble).abs();
+    const double projection_total = weight.sum().item<double>();
+    if (projection_total <= 0.0) continue;
+    total += projection_total;
+    const auto same =
+        labels.narrow(0, offsets[post], circuit.sizes[post])
+            .unsqueeze(1)
+            .eq(labels.narrow(0, offsets[pre], circuit.sizes[pre]).unsqueeze(0))
+            .to(at::kDouble);
+    const auto expected = at::outer(weight.sum(1), weight.sum(0)) / projection_total;
+    within += ((weight - expected) * same).sum().item<double>();
+  }
+  TORCH_CHECK(total > 0.0, kFunction, ": the circuit has no synapse of non-zero weight; "
+              "modularity is undefined");
+  return within / total;
+}
+
+double signed_modularity(const CircuitConnectivity& circuit,
+                         const std::vector<int64_t>& membership) {
+  constexpr const char* kFunction = "eiprop::analysis::signed_modularity";
+  check_connectivity(kFunction, circuit);
+  check_membership(kFunction, membership, population_offsets(circuit).back());
+  double weighted_q = 0.0, total = 0.0;
+  for (const double sign : {1.0, -1.0}) {
+    const auto graph = weighted_graph(one_sign(circuit, sign));
+    const double part = graph.total_weight();
+    if (part <= 0.0) continue;
+    weighted_q += sign * part * modularity(graph, membership);
+    total += part;
+  }
+  TORCH_CHECK(total > 0.0, kFunction, ": the circuit has no synapse of non-zero weight; "
+              "modularity is undefined");
+  return weighted_q / total;
+}
+
+double normalized_mutual_information(const std::vector<int64_t>& a,
+                                     const std::vector<int64_t>& b) {
+  constexpr const char* kFunction = "eiprop::analysis::normalized_mutual_information";
+  TORCH_CHECK(!a.empty() && a.size() == b.size(), kFunction,
+              ": the partitions must label the same non-empty set of nodes, got ", a.size(),
+              " and ", b.size(), " labels");
+  for (size_t i = 0; i < a.size(); ++i) {
+    TORCH_CHECK(a[i] >= 0 && b[i] >= 0, kFunction, ": label ", i, " is negative (", a[i], ", ",
+                b[i], "); community labels must be >= 0");
+  }
+  detail::IgraphSession session;
+  std::vector<igraph_integer_t> first(a.begin(), a.end()), second(b.begin(), b.end());
+  igraph_vector_int_t first_view, second_view;
+  igraph_vector_int_view(&first_view, first.data(), static_cast<igraph_integer_t>(first.size()));
+  igraph_vector_int_view(&second_view, second.data(),
+                         static_cast<igraph_integer_t>(second.size()));
+  igraph_real_t nmi = 0.0;
+  detail::check_igraph(kFunction, "igraph_compare_communities",
+                       igraph_compare_communities(&first_view, &second_view, &nmi,
+                                                  IGRAPH_COMMCMP_NMI));
+  return nmi;
+}
+
 Communities detect_communities(const WeightedGraph& graph, CommunityMethod method, uint64_t seed,
                                double resolution) {
   constexpr const char* kFunction = "eiprop::analysis::detect_communities";

@@ -36,5 +36,29 @@ double modularity(const WeightedGraph& graph, const std::vector<int64_t>& member
 Communities detect_communities(const WeightedGraph& graph, CommunityMethod method,
                                uint64_t seed = 0, double resolution = 1.0);
 
+// Modularity of a partition of a circuit's neurons against a null that respects its wiring
+// (Barber 2007's bipartite modularity, per projection): only pairs a projection joins can be
+// connected, and within projection k (pre -> post, total |weight| w_k) the expected |W_k[i][j]|
+// is s_i s_j / w_k with s_i post-neuron i's incoming and s_j pre-neuron j's outgoing strength
+// in that projection:
+//   Q_proj = 1/w sum_k sum_ij [|W_k[i][j]| - s_i s_j / w_k] [c_post(i) == c_pre(j)],  w = sum w_k.
+// A layered circuit is k-partite, and Newman's Q (whose null joins any two neurons, two inputs
+// included) then credits a partition for the pairs that cannot be wired at all.
+double projection_modularity(const CircuitConnectivity& circuit,
+                             const std::vector<int64_t>& membership);
+
+// Signed modularity of a partition (Gomez, Jensen & Arenas 2009): the undirected graphs of the
+// excitatory (W > 0) and the inhibitory (-W > 0) synapses, each with its own Newman null,
+//   Q_signed = (w+ Q+ - w- Q-) / (w+ + w-),
+// so that a community joined by inhibition counts against the partition. A sign with no synapse
+// contributes 0.
+double signed_modularity(const CircuitConnectivity& circuit,
+                         const std::vector<int64_t>& membership);
+
+// Normalised mutual information (Danon et al. 2005) of two partitions of the same nodes,
+// igraph_compare_communities: 1 for identical partitions (up to labels), 0 for independent ones.
+double normalized_mutual_information(const std::vector<int64_t>& a,
+                                     const std::vector<int64_t>& b);
+
 }  // namespace analysis
 }  // namespace eiprop
