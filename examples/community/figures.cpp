@@ -3,154 +3,267 @@
 #include "common/gnuplot.h"
 
 #include <fmt/format.h>
-#include <torch/types.h>
-#include <torch/utils.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
-#include <numeric>
+#include <set>
 
 namespace eiprop {
 namespace examples {
+namespace {
 
-bool plot_modularity(const std::string& out_dir, const std::vector<SummaryRow>& rows,
-                     const std::vector<std::string>& tasks,
-                     const std::vector<std::string>& circuits, size_t method) {
-  const std::string name = analysis::community_method_name(kMethods[method]);
+constexpr size_t kAbove = 0, kNmi = 4;  // positions in kSummarised
+
+const char* kColours[] = {"#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#566573"};
+
+std::string terminal(const std::string& png, int width, int height) {
+  return fmt::format("set terminal pngcairo size {},{} noenhanced font ',10'\nset output '{}'\n",
+                     width, height, png);
+}
+
+// The distinct values of a field over the runs, in order of first appearance.
+template <typename Field>
+std::vector<std::string> distinct(const std::vector<RunRecord>& runs, Field field) {
+  std::vector<std::string> values;
+  for (const auto& run : runs) {
+    const std::string value = field(run);
+    if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
+  }
+  return values;
+}
+
+bool is_grid_run(const RunRecord& run) {
+  return !run.diverged && run.learner == "rule" && run.circuit == "layered";
+}
+
+// Per seed (dots, jittered in lr by seed) and per cell (mean, 95 % interval) of one quantity.
+void write_trend_data(const std::string& dots, const std::string& means,
+                      const std::vector<RunRecord>& runs, const std::vector<CellSummary>& cells,
+                      const std::string& task, const std::string& schedule, size_t position) {
+  std::ofstream dot_file(dots), mean_file(means);
+  dot_file << "# lr (jittered) value seed\n";
+  for (const auto& run : runs) {
+    if (!is_grid_run(run) || run.task != task || run.schedule != schedule) continue;
+    const double jitter = std::pow(1.12, (static_cast<double>(run.seed % 11) - 5.0) / 5.0);
+    dot_file << fmt::format("{:.6g} {:.6g} {}\n", run.lr * jitter,
+                            quantity_of(run, kSummarised[position]), run.seed);
+  }
+  mean_file << "# lr mean low high\n";
+  for (const auto& cell : cells) {
+    if (cell.learner != "rule" || cell.circuit != "layered" || cell.task != task ||
+        cell.schedule != schedule) {
+      continue;
+    }
+    const auto& v = cell.values[position];
+    mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n", cell.lr, v.estimate, v.low, v.high);
+  }
+}
+
+std::string band(const CellSummary* control, size_t position, const std::string& what) {
+  if (control == nullptr) return "";
+  const auto& v = control->values[position];
+  return fmt::format("'+' using 1:({:.6g}):({:.6g}) with filledcurves fillcolor rgb '#d5f5e3' "
+                     "title 'positive control ({}), 95% CI', ",
+                     v.low, v.high, what);
+}
+
+bool plot_q_vs_lr(const std::string& out_dir, const std::vector<RunRecord>& runs,
+                  const std::vector<CellSummary>& cells, const CellSummary* control,
+                  const std::vector<std::string>& tasks,
+                  const std::vector<std::string>& schedules, double lr_low, double lr_high) {
   std::string plots;
   for (const auto& task : tasks) {
-    for (const auto& circuit : circuits) {
-      // Columns: lr, rule mean, sd, autograd mean, sd, null mean, sd, untrained mean, simulated
-      // (finite timescale separation) mean, sd, and the simulated circuits' own null mean.
-      const std::string data = fmt::format("{}/q_{}_{}_{}.dat", out_dir, name, task, circuit);
-      std::ofstream out(data);
-      out << "# lr rule_q rule_sd autograd_q autograd_sd null_q null_sd untrained_q simulated_q "
-             "simulated_sd simulated_null_q\n";
-      bool any_simulated = false;
-      double untrained = std::nan("");
-      for (const auto& row : rows) {
-        if (row.task == task && row.circuit == circuit && row.learner == "init") {
-          untrained = row.q[method].mean;
-        }
-      }
-      for (const auto& row : rows) {
-        if (row.task != task || row.circuit != circuit || row.learner != "rule") continue;
-        const auto find = [&](const char* learner) -> const SummaryRow* {
-          for (const auto& other : rows) {
-            if (other.task == task && other.circuit == circuit && other.learner == learner &&
-                other.lr == row.lr) {
-              return &other;
-            }
-          }
-          return nullptr;
-        };
-        const SummaryRow* control = find("autograd");
-        const SummaryRow* simulated = find("simulated");
-        any_simulated = any_simulated || simulated != nullptr;
-        // The null band pools both learners' shuffles.
-        out << fmt::format("{:.6g} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} {:.6f} "
-                           "{:.6f}\n",
-                           row.lr, row.q[method].mean, row.q[method].sd,
-                           control ? control->q[method].mean : std::nan(""),
-                           control ? control->q[method].sd : std::nan(""),
-                           row.null_q[method].mean, row.null_q[method].sd, untrained,
-                           simulated ? simulated->q[method].mean : std::nan(""),
-                           simulated ? simulated->q[method].sd : std::nan(""),
-                           simulated ? simulated->null_q[method].mean : std::nan(""));
-      }
+    for (const auto& schedule : schedules) {
+      const std::string dots = fmt::format("{}/q_dots_{}_{}.dat", out_dir, task, schedule);
+      const std::string means = fmt::format("{}/q_means_{}_{}.dat", out_dir, task, schedule);
+      write_trend_data(dots, means, runs, cells, task, schedule, kAbove);
       plots += fmt::format(
           "set title '{} / {}'\n"
-          "plot '{}' using 1:($6-$7):($6+$7) with filledcurves fillcolor rgb '#cccccc' "
-          "title 'null model of the rule circuits (weights shuffled per projection), mean +- sd', "
-          "'' using 1:8 with lines dashtype 3 linecolor rgb 'black' title 'untrained', "
-          "'' using 1:2:3 with yerrorlines linecolor rgb '#c0392b' pointtype 7 "
-          "title 'plasticity rule', "
-          "'' using ($1*1.06):4:5 with yerrorlines dashtype 2 linecolor rgb '#2471a3' "
-          "pointtype 6 title 'autograd-SGD'{}\n",
-          task, circuit, data,
-          any_simulated ? ", '' using ($1/1.06):9:10 with yerrorlines dashtype 4 linecolor rgb "
-                          "'#1e8449' pointtype 4 title 'simulator (finite timescales)', "
-                          "'' using 1:11 with lines dashtype 3 linecolor rgb '#1e8449' "
-                          "title 'null model of the simulated circuits, mean'"
-                        : "");
+          "plot {}0 with lines dashtype 3 linecolor rgb 'black' notitle, "
+          "'{}' using 1:2 with points pointtype 7 pointsize 0.35 linecolor rgb '#aab7b8' "
+          "title 'seeds', "
+          "'{}' using 1:2:3:4 with yerrorlines linecolor rgb '#c0392b' pointtype 7 "
+          "title 'mean, 95% bootstrap CI'\n",
+          task, schedule, band(control, kAbove, "L1 cost"), dots, means);
     }
   }
-  const std::string figure = fmt::format("{}/community_q_{}.png", out_dir, name);
+  const std::string png = out_dir + "/community_q_vs_lr.png";
   return run_gnuplot(
-      fmt::format("{}/community_q_{}.gp", out_dir, name),
-      fmt::format("set terminal pngcairo size {},{} noenhanced font ',10'\n"
-                  "set output '{}'\n"
-                  "set multiplot layout {},{} title 'Modularity Q ({}) of trained circuits versus "
-                  "learning rate (mean +- sd over seeds)'\n"
-                  "set logscale x\nset format x '%.0e'\nset xlabel 'learning rate'\n"
-                  "set ylabel 'Q'\nset key below Left reverse font ',8'\nset grid\n{}"
-                  "unset multiplot\n",
-                  560 * circuits.size(), 520 * tasks.size(), figure, tasks.size(),
-                  circuits.size(), name, plots));
+      out_dir + "/community_q_vs_lr.gp",
+      terminal(png, 430 * static_cast<int>(schedules.size()),
+               380 * static_cast<int>(tasks.size())) +
+          fmt::format("set multiplot layout {},{} title 'Q - strength-preserving null (Louvain "
+                      "on |W|) of circuits trained by the rule'\n"
+                      "set logscale x\nset format x '%.0e'\nset xrange [{:.6g}:{:.6g}]\n"
+                      "set xlabel 'learning rate'\nset ylabel 'Q - null'\n"
+                      "set key top left font ',8'\nset grid\n{}unset multiplot\n",
+                      tasks.size(), schedules.size(), lr_low, lr_high, plots));
 }
 
-ReorderedMatrix write_reordered_matrix(const std::string& path, const std::string& title,
-                                       const analysis::CircuitConnectivity& circuit,
-                                       const std::vector<int64_t>& membership) {
-  const auto populations = analysis::node_populations(circuit);
-  const int64_t nodes = populations.size(0);
-  std::vector<int64_t> order(static_cast<size_t>(nodes));
-  std::iota(order.begin(), order.end(), 0);
-  const auto* population = populations.data_ptr<int64_t>();
-  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
-    return std::make_pair(membership[a], population[a]) <
-           std::make_pair(membership[b], population[b]);
-  });
-  ReorderedMatrix matrix;
-  matrix.title = title;
-  matrix.data_path = path;
-  matrix.nodes = nodes;
-  for (int64_t i = 1; i < nodes; ++i) {
-    if (membership[order[i]] != membership[order[i - 1]]) matrix.boundaries.push_back(i);
-  }
-  const auto index = torch::tensor(order, torch::kLong);
-  const auto reordered = analysis::adjacency(circuit)
-                             .index_select(0, index)
-                             .index_select(1, index)
-                             .to(torch::kFloat32)
-                             .contiguous();
-  // Colour scale up to the 99th percentile of the synaptic weights: a few large ones would
-  // otherwise wash the rest out.
-  const auto weights = reordered.flatten();
-  const auto nonzero = weights.masked_select(weights.gt(0));
-  const int64_t percentile_99 = static_cast<int64_t>(0.99 * static_cast<double>(nonzero.numel() - 1));
-  matrix.color_max =
-      nonzero.numel() > 0 ? std::get<0>(nonzero.sort())[percentile_99].item<double>() : 1.0;
-  std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(reordered.data_ptr<float>()),
-             static_cast<std::streamsize>(reordered.numel() * sizeof(float)));
-  return matrix;
-}
-
-bool plot_matrices(const std::string& figure_path, const std::vector<ReorderedMatrix>& panels) {
+bool plot_q_vs_displacement(const std::string& out_dir, const std::vector<RunRecord>& runs,
+                            const std::vector<std::string>& schedules) {
   std::string plots;
-  for (const auto& panel : panels) {
-    plots += fmt::format("set title '{}'\nunset arrow\nset cbrange [0:{:.6g}]\n", panel.title,
-                         panel.color_max);
-    for (const int64_t b : panel.boundaries) {
-      plots += fmt::format(
-          "set arrow from {0},-0.5 to {0},{1} nohead front linecolor rgb '#2471a3' lw 0.6\n"
-          "set arrow from -0.5,{0} to {1},{0} nohead front linecolor rgb '#2471a3' lw 0.6\n",
-          b - 0.5, panel.nodes - 0.5);
+  for (const auto& schedule : schedules) {
+    const std::string data = fmt::format("{}/q_displacement_{}.dat", out_dir, schedule);
+    std::ofstream out(data);
+    out << "# displacement q_above log10_lr\n";
+    for (const auto& run : runs) {
+      if (!is_grid_run(run) || run.task != "modular" || run.schedule != schedule) continue;
+      out << fmt::format("{:.6g} {:.6g} {:.4f}\n", run.displacement, run.measure.q_above_null(),
+                         std::log10(run.lr));
     }
     plots += fmt::format(
-        "set xrange [-0.5:{0}]\nset yrange [{0}:-0.5]\n"
-        "plot '{1}' binary array=({2},{2}) format='%float32' with image notitle\n",
-        panel.nodes - 0.5, panel.data_path, panel.nodes);
+        "set title 'modular / {}'\n"
+        "plot 0 with lines dashtype 3 linecolor rgb 'black' notitle, "
+        "'{}' using 1:2:3 with points pointtype 7 pointsize 0.5 linecolor palette notitle\n",
+        schedule, data);
   }
+  const std::string png = out_dir + "/community_q_vs_displacement.png";
   return run_gnuplot(
-      figure_path + ".gp",
-      fmt::format("set terminal pngcairo size {},470 noenhanced font ',9'\n"
-                  "set output '{}'\n"
-                  "set multiplot layout 1,{}\n"
-                  "set size square\nset palette defined (0 'white', 1 '#f5b041', 2 '#922b21')\n"
-                  "set xlabel 'neuron (sorted by community)'\nset cblabel '|W|'\n{}"
-                  "unset multiplot\n",
-                  430 * panels.size(), figure_path, panels.size(), plots));
+      out_dir + "/community_q_vs_displacement.gp",
+      terminal(png, 430 * static_cast<int>(schedules.size()), 400) +
+          fmt::format("set multiplot layout 1,{} title 'Q - strength null versus relative weight "
+                      "displacement ||W - W0|| / ||W0|| (colour: log10 lr)'\n"
+                      "set logscale x\nset xlabel 'displacement'\nset ylabel 'Q - null'\n"
+                      "set cblabel 'log10 lr'\nset palette rgb 33,13,10\nset grid\n{}"
+                      "unset multiplot\n",
+                      schedules.size(), plots));
+}
+
+bool plot_nmi(const std::string& out_dir, const std::vector<CellSummary>& cells,
+              const CellSummary* control, const std::vector<std::string>& tasks,
+              const std::vector<std::string>& schedules, double lr_low, double lr_high) {
+  std::string plots;
+  for (const auto& task : tasks) {
+    std::string series;
+    for (size_t k = 0; k < schedules.size(); ++k) {
+      const std::string data = fmt::format("{}/nmi_{}_{}.dat", out_dir, task, schedules[k]);
+      std::ofstream out(data);
+      out << "# lr nmi low high\n";
+      for (const auto& cell : cells) {
+        if (cell.learner != "rule" || cell.circuit != "layered" || cell.task != task ||
+            cell.schedule != schedules[k]) {
+          continue;
+        }
+        const auto& v = cell.values[kNmi];
+        out << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n",
+                           cell.lr * std::pow(1.06, static_cast<double>(k) - 1.0), v.estimate,
+                           v.low, v.high);
+      }
+      series += fmt::format(", '{}' using 1:2:3:4 with yerrorlines linecolor rgb '{}' pointtype "
+                            "7 title '{}'",
+                            data, kColours[k % 6], schedules[k]);
+    }
+    plots += fmt::format("set title '{}'\nplot {}0 with lines dashtype 3 linecolor rgb "
+                         "'black' notitle{}\n",
+                         task, band(control, kNmi, "L1 cost"), series);
+  }
+  const std::string png = out_dir + "/community_nmi_vs_lr.png";
+  return run_gnuplot(
+      out_dir + "/community_nmi_vs_lr.gp",
+      terminal(png, 500 * static_cast<int>(tasks.size()), 420) +
+          fmt::format("set multiplot layout 1,{} title 'NMI(partition found, task partition) "
+                      "on the input and output neurons: mean, 95% bootstrap CI'\n"
+                      "set logscale x\nset format x '%.0e'\nset xrange [{:.6g}:{:.6g}]\n"
+                      "set yrange [-0.05:1.05]\nset xlabel 'learning rate'\nset ylabel 'NMI'\n"
+                      "set key top left font ',8'\nset grid\n{}unset multiplot\n",
+                      tasks.size(), lr_low, lr_high, plots));
+}
+
+bool plot_sensitivity(const std::string& out_dir, const std::vector<SensitivityRow>& rows) {
+  const std::string data = out_dir + "/sensitivity.dat";
+  std::ofstream out(data);
+  out << "# epsilon q_above low high nmi low high\n";
+  for (const auto& r : rows) {
+    out << fmt::format("{:.4g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g}\n", r.epsilon,
+                       r.q_above.estimate, r.q_above.low, r.q_above.high, r.nmi.estimate,
+                       r.nmi.low, r.nmi.high);
+  }
+  out.close();
+  const std::string png = out_dir + "/community_sensitivity.png";
+  return run_gnuplot(
+      out_dir + "/community_sensitivity.gp",
+      terminal(png, 900, 400) +
+          fmt::format("set multiplot layout 1,2 title 'Sensitivity: the rule circuits (modular, "
+                      "equal distance, middle lr) with cross-task synapses scaled by 1 - "
+                      "epsilon'\nset xlabel 'epsilon'\nset grid\nset key top left\n"
+                      "set ylabel 'Q - strength null'\nplot 0 with lines dashtype 3 linecolor "
+                      "rgb 'black' notitle, '{0}' using 1:2:3:4 with yerrorlines pointtype 7 "
+                      "linecolor rgb '#c0392b' title 'mean, 95% CI'\n"
+                      "set ylabel 'NMI'\nset yrange [-0.05:1.05]\nplot '{0}' using 1:5:6:7 with "
+                      "yerrorlines pointtype 7 linecolor rgb '#2471a3' title 'mean, 95% CI'\n"
+                      "unset multiplot\n",
+                      data));
+}
+
+bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& runs) {
+  std::set<double> lrs;
+  for (const auto& run : runs) {
+    if (run.learner == "simulated" && !run.diverged) lrs.insert(run.lr);
+  }
+  if (lrs.empty()) return false;
+  std::string series;
+  size_t k = 0;
+  for (const double lr : lrs) {
+    const std::string data = fmt::format("{}/simulator_lr{}.dat", out_dir, k);
+    std::ofstream out(data);
+    out << "# separation T/lr q_above presentation seed\n";
+    for (const auto& run : runs) {
+      if (run.learner != "simulated" || run.diverged || run.lr != lr) continue;
+      out << fmt::format("{:.6g} {:.6g} {:.4g} {}\n", run.presentation / run.lr,
+                         run.measure.q_above_null(), run.presentation, run.seed);
+    }
+    series += fmt::format("{}'{}' using 1:2 with points pointtype 7 pointsize 0.6 linecolor rgb "
+                          "'{}' title 'lr {:.3g}'",
+                          k == 0 ? "" : ", ", data, kColours[k % 6], lr);
+    ++k;
+  }
+  const std::string png = out_dir + "/community_simulator.png";
+  return run_gnuplot(
+      out_dir + "/community_simulator.gp",
+      terminal(png, 640, 440) +
+          fmt::format("set title 'Simulator (modular task, fixed epochs): Q - strength null "
+                      "versus timescale separation tau_W / tau_c = T / (lr tau_c)'\n"
+                      "set logscale x\nset xlabel 'T / lr'\nset ylabel 'Q - null'\nset grid\n"
+                      "set key top left\nplot 0 with lines dashtype 3 linecolor rgb 'black' "
+                      "notitle, {}\n",
+                      series));
+}
+
+}  // namespace
+
+std::vector<std::string> draw_figures(const std::string& out_dir,
+                                      const std::vector<RunRecord>& runs,
+                                      const std::vector<CellSummary>& cells,
+                                      const std::vector<SensitivityRow>& sensitivity,
+                                      const CellSummary* control) {
+  std::vector<RunRecord> grid;
+  for (const auto& run : runs) {
+    if (is_grid_run(run)) grid.push_back(run);
+  }
+  std::vector<std::string> written;
+  if (grid.empty()) return written;
+  const auto tasks = distinct(grid, [](const RunRecord& r) { return r.task; });
+  const auto schedules = distinct(grid, [](const RunRecord& r) { return r.schedule; });
+  double lr_low = grid.front().lr, lr_high = grid.front().lr;
+  for (const auto& run : grid) {
+    lr_low = std::min(lr_low, run.lr);
+    lr_high = std::max(lr_high, run.lr);
+  }
+  lr_low /= 1.5;
+  lr_high *= 1.5;
+  const auto add = [&](bool drawn, const std::string& name) {
+    if (drawn) written.push_back(out_dir + "/" + name);
+  };
+  add(plot_q_vs_lr(out_dir, runs, cells, control, tasks, schedules, lr_low, lr_high),
+      "community_q_vs_lr.png");
+  add(plot_q_vs_displacement(out_dir, runs, schedules), "community_q_vs_displacement.png");
+  add(plot_nmi(out_dir, cells, control, tasks, schedules, lr_low, lr_high),
+      "community_nmi_vs_lr.png");
+  if (!sensitivity.empty()) add(plot_sensitivity(out_dir, sensitivity), "community_sensitivity.png");
+  add(plot_simulator(out_dir, runs), "community_simulator.png");
+  return written;
 }
 
 }  // namespace examples

@@ -1,6 +1,18 @@
-// The study's figures, drawn by gnuplot from data files written next to them.
+// The study's figures, drawn by gnuplot from data files written next to them:
+// - community_q_vs_lr.png: Q - strength null versus learning rate, one panel per task and
+//   schedule: every seed (dots), the cell mean with its 95 % bootstrap interval, the positive
+//   control's interval (band) and zero;
+// - community_q_vs_displacement.png: Q - null versus the relative weight displacement, coloured
+//   by log10 lr, one panel per schedule (modular task);
+// - community_nmi_vs_lr.png: NMI(partition found, task partition) versus learning rate per
+//   schedule, with the positive control's band;
+// - community_sensitivity.png: Q - null and NMI of the rule's circuits with their cross-task
+//   synapses scaled by 1 - epsilon;
+// - community_simulator.png: the simulator's Q - null versus the timescale separation T / lr,
+//   one series per learning rate.
 #pragma once
 
+#include "community/control.h"
 #include "community/study.h"
 
 #include <string>
@@ -9,29 +21,13 @@
 namespace eiprop {
 namespace examples {
 
-// Q versus learning rate, one panel per task and circuit: the rule and the autograd control
-// (mean +- sd over seeds), the weight-shuffle null model (band: mean +- sd over all shuffles)
-// and the untrained circuits (dotted line). Writes <out_dir>/community_q_<method>.png.
-bool plot_modularity(const std::string& out_dir, const std::vector<SummaryRow>& rows,
-                     const std::vector<std::string>& tasks,
-                     const std::vector<std::string>& circuits, size_t method);
-
-// One trained circuit's symmetric |W| adjacency with the neurons reordered by community (then
-// by population), community boundaries drawn.
-struct ReorderedMatrix {
-  std::string title;
-  std::string data_path;  // float32 [nodes, nodes], row-major
-  int64_t nodes = 0;
-  std::vector<int64_t> boundaries;  // first node of each community after the first
-  double color_max = 1.0;
-};
-
-ReorderedMatrix write_reordered_matrix(const std::string& path, const std::string& title,
-                                       const analysis::CircuitConnectivity& circuit,
-                                       const std::vector<int64_t>& membership);
-
-// A row of reordered matrices in one PNG.
-bool plot_matrices(const std::string& figure_path, const std::vector<ReorderedMatrix>& panels);
+// Draws every figure it has data for; returns the PNGs written. `control`: the positive
+// control's cell (nullptr: none).
+std::vector<std::string> draw_figures(const std::string& out_dir,
+                                      const std::vector<RunRecord>& runs,
+                                      const std::vector<CellSummary>& cells,
+                                      const std::vector<SensitivityRow>& sensitivity,
+                                      const CellSummary* control);
 
 }  // namespace examples
 }  // namespace eiprop

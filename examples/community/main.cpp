@@ -1,17 +1,23 @@
-// The community study: layered and recurrent circuits trained by the plasticity rule and, as the
-// control, by autograd-SGD at the same learning rates, on Fashion-MNIST and on a two-task
-// regression, and on the latter also by the three-timescale simulator (finite timescale
-// separation); for
-// each trained circuit the modularity Q of its |W| graph (Louvain and Leiden), the number of
-// communities, and Q of the same circuit with its weights shuffled within each projection.
-// Writes runs.csv, summary.csv, summary.json and the figures into --out.
+// The community study (docs/community.md): does the learning rate of the plasticity rule change
+// the community structure of the circuits it trains, once training progress, the null model and
+// the task are controlled? Layered circuits are trained by the rule on a modular two-task problem
+// (a new teacher per seed) and on its entangled control (the same inputs mixed by a rotation),
+// under three schedules per learning rate (fixed epochs, equal training distance lr x steps,
+// train to criterion); each circuit's modularity is compared with a strength-preserving null
+// (primary) and a shuffle null, in three variants (|W|, projection-aware, signed), and its
+// partition with the task's. A positive control (L1 connection cost, narrow hidden population)
+// and a sensitivity curve show what the pipeline detects; the simulator's lr x presentation-time
+// grid separates timescale separation from the learning rate. Writes runs.csv, summary.csv,
+// endpoints.csv, control.csv, sensitivity.csv and the figures into --out.
 #include "common/command_line.h"
+#include "common/fashion_mnist.h"
+#include "common/program.h"
+#include "community/control.h"
+#include "community/endpoints.h"
 #include "community/figures.h"
 #include "community/study.h"
 #include "community/tasks.h"
 #include "community/training.h"
-#include "common/fashion_mnist.h"
-#include "common/program.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
@@ -19,6 +25,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -27,370 +34,440 @@ namespace {
 using namespace eiprop::examples;
 namespace analysis = eiprop::analysis;
 
-// n learning rates spaced evenly in log between lo and hi.
-std::vector<double> log_grid(double lo, double hi, int n) {
-  std::vector<double> grid;
-  for (int i = 0; i < n; ++i) {
-    grid.push_back(n == 1 ? lo : lo * std::pow(hi / lo, static_cast<double>(i) / (n - 1)));
-  }
-  return grid;
-}
-
-TrainingSettings study_training() {
-  TrainingSettings training;
-  training.hidden = 32;
-  training.epochs = 2;
-  training.batch = 32;
-  return training;
-}
-
 struct Settings {
-  std::vector<std::string> tasks{"fashion", "two_task"};
-  std::vector<std::string> circuits{"layered", "recurrent"};
-  bool simulated = true;
-  double lr_min = 1e-3, lr_max = 1.0;
-  int lr_count = 6;
-  std::vector<double> lrs;  // after parse: --lrs, or the grid from --lr-min to --lr-max
-  int seeds = 5;
-  TrainingSettings training = study_training();
+  std::vector<std::string> tasks{"modular", "entangled"};
+  std::vector<std::string> circuits{"layered"};
+  std::vector<std::string> schedules{"fixed_epochs", "equal_distance", "criterion"};
+  std::vector<std::string> learners{"rule"};
+  std::vector<double> lrs{0.01, 0.0316, 0.1, 0.316, 1.0};
+  int seeds = 20;
+  std::string method = "louvain";
+  TrainingSettings training;
+  double fashion_criterion = 75.0;  // fashion: training accuracy (%) to reach
   int64_t fashion_train = 3000, fashion_test = 2000;
-  int64_t two_task_train = 2000, two_task_test = 1000, two_task_inputs = 8, two_task_outputs = 2;
-  int64_t null_samples = 2;
+  int64_t two_task_train = 1000, two_task_test = 1000, two_task_inputs = 8, two_task_outputs = 2;
+  int64_t teacher_hidden = 4;
+  int64_t null_samples = 20;
+  // The positive control.
+  int control_seeds = 20;
+  int64_t control_hidden = 6;
+  double control_cost = 2e-3, control_lr = 0.1;
+  int64_t control_steps = 3000;
+  std::vector<double> epsilons{0.0, 0.25, 0.5, 0.75, 0.9, 1.0};
+  double equivalence_fraction = 0.1;
+  // The simulator's grid (learning rate x presentation time T).
+  std::vector<double> simulator_lrs{0.03, 0.3};
+  std::vector<double> presentations{1.0, 4.0, 16.0};
+  int simulator_seeds = 10;
   int threads = 1;
   std::string data_dir = kFashionMnistDir;
   std::string cache_dir = ".cache/fashion-mnist";
   std::string out_dir = "out/community";
 };
 
-// What is trained: tasks, circuits, learners, the simulator's timescales and the grid.
-void add_study_options(CLI::App& app, Settings& s) {
-  app.add_option("--tasks", s.tasks, "tasks: fashion, two_task")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"fashion", "two_task"}))
-      ->capture_default_str();
-  app.add_option("--circuits", s.circuits,
-                 "circuits: layered (input -> hidden -> output), recurrent (and hidden -> hidden)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"layered", "recurrent"}))
-      ->capture_default_str();
-  app.add_option("--simulated", s.simulated,
-                 "also train squared-error tasks with the three-timescale simulator (finite "
-                 "timescale separation)")
-      ->capture_default_str();
-  add_positive_option(app, "--tau-c", s.training.tau_c,
-                      "simulator: credit time constant (tau_r = 1)");
-  add_positive_option(app, "--presentation", s.training.presentation,
-                      "simulator: time each batch is presented (tau_r = 1); tau_W = presentation "
-                      "/ lr");
-  add_positive_option(app, "--dt", s.training.dt, "simulator: Euler step (<= tau_c and 1)");
-  add_positive_option(app, "--lr-min", s.lr_min, "smallest learning rate");
-  add_positive_option(app, "--lr-max", s.lr_max, "largest learning rate");
-  add_positive_option(app, "--lr-count", s.lr_count,
-                      "learning rates, log-spaced from --lr-min to --lr-max");
-  app.add_option("--lrs", s.lrs, "explicit learning rates, comma-separated (replaces the grid)")
-      ->delimiter(',')
-      ->check(positive());
-  add_positive_option(app, "--seeds", s.seeds, "seeds per learning rate");
-  add_positive_option(app, "--hidden", s.training.hidden, "neurons in the hidden population");
-  app.add_option("--activation", s.training.activation, "hidden activation")
-      ->capture_default_str();
-  add_positive_option(app, "--epochs", s.training.epochs, "training epochs per run");
-  add_positive_option(app, "--batch", s.training.batch, "batch size");
+Settings default_settings() {
+  Settings s;
+  s.training.hidden = 16;
+  s.training.batch = 32;
+  s.training.epochs = 2;
+  s.training.distance = 10.0;
+  s.training.criterion = 0.8;
+  s.training.max_steps = 2000;
+  s.training.check_every = 10;
+  return s;
 }
 
-// The data, the null model, threads and where the files go.
-void add_data_options(CLI::App& app, Settings& s) {
-  app.add_option("--fashion-train", s.fashion_train,
-                 "Fashion-MNIST training images (0: all 60000)")
+template <typename T>
+CLI::Option* add_list(CLI::App& app, const std::string& name, std::vector<T>& values,
+                      const std::string& description) {
+  return app.add_option(name, values, description)->delimiter(',')->capture_default_str();
+}
+
+void add_study_options(CLI::App& app, Settings& s) {
+  add_list(app, "--tasks", s.tasks,
+           "tasks: modular (two teachers), entangled (its inputs rotated), fashion (opt-in)")
+      ->check(CLI::IsMember({"modular", "entangled", "fashion"}));
+  add_list(app, "--circuits", s.circuits, "circuits: layered, recurrent (and hidden -> hidden)")
+      ->check(CLI::IsMember({"layered", "recurrent"}));
+  add_list(app, "--schedules", s.schedules, "schedules: fixed_epochs, equal_distance, criterion")
+      ->check(CLI::IsMember({"fixed_epochs", "equal_distance", "criterion"}));
+  add_list(app, "--learners", s.learners,
+           "learners of the main grid: rule, autograd (the control, same initial weights and "
+           "batches)")
+      ->check(CLI::IsMember({"rule", "autograd"}));
+  add_list(app, "--lrs", s.lrs, "learning rates")->check(positive());
+  add_positive_option(app, "--seeds", s.seeds, "seeds per cell (a new teacher per seed)");
+  app.add_option("--method", s.method, "community detection: louvain, leiden")
+      ->check(CLI::IsMember({"louvain", "leiden"}))
       ->capture_default_str();
-  app.add_option("--fashion-test", s.fashion_test, "Fashion-MNIST test images (0: all 10000)")
+  add_positive_option(app, "--hidden", s.training.hidden, "neurons in the hidden population");
+  add_positive_option(app, "--batch", s.training.batch, "batch size");
+  add_positive_option(app, "--epochs", s.training.epochs, "fixed_epochs: epochs");
+  add_positive_option(app, "--distance", s.training.distance, "equal_distance: lr x steps");
+  add_positive_option(app, "--criterion", s.training.criterion,
+                      "criterion: training R^2 to reach");
+  add_positive_option(app, "--fashion-criterion", s.fashion_criterion,
+                      "criterion on fashion: training accuracy (%) to reach");
+  add_positive_option(app, "--max-steps", s.training.max_steps, "every schedule's step cap");
+  add_positive_option(app, "--check-every", s.training.check_every,
+                      "criterion: steps between checks of the training score");
+  add_positive_option(app, "--null-samples", s.null_samples,
+                      "copies per circuit of each null model (strength, shuffle)");
+}
+
+void add_control_options(CLI::App& app, Settings& s) {
+  app.add_option("--control-seeds", s.control_seeds, "positive control: seeds (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_positive_option(app, "--control-hidden", s.control_hidden,
+                      "positive control: hidden neurons (fewer than the teachers' together)");
+  add_positive_option(app, "--control-cost", s.control_cost,
+                      "positive control: L1 connection cost lambda");
+  add_positive_option(app, "--control-lr", s.control_lr, "positive control: learning rate");
+  add_positive_option(app, "--control-steps", s.control_steps, "positive control: SGD steps");
+  add_list(app, "--epsilons", s.epsilons,
+           "sensitivity: cross-task synapses of the rule's circuits scaled by 1 - epsilon")
+      ->check(CLI::Range(0.0, 1.0));
+  add_positive_option(app, "--equivalence-fraction", s.equivalence_fraction,
+                      "TOST bound per decade of lr, as a fraction of the positive control's "
+                      "Q - null");
+  add_list(app, "--simulator-lrs", s.simulator_lrs,
+           "simulator grid: learning rates (empty: no simulator grid)")
+      ->check(positive());
+  add_list(app, "--presentations", s.presentations,
+           "simulator grid: presentation times T (tau_r = 1; tau_W = T / lr)")
+      ->check(positive());
+  app.add_option("--simulator-seeds", s.simulator_seeds, "simulator grid: seeds (0: none)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  add_positive_option(app, "--tau-c", s.training.tau_c, "simulator: credit time constant");
+  add_positive_option(app, "--dt", s.training.dt, "simulator: Euler step (<= tau_c and 1)");
+}
+
+void add_data_options(CLI::App& app, Settings& s) {
+  app.add_option("--fashion-train", s.fashion_train, "Fashion-MNIST training images (0: all)")
+      ->capture_default_str();
+  app.add_option("--fashion-test", s.fashion_test, "Fashion-MNIST test images (0: all)")
       ->capture_default_str();
   add_positive_option(app, "--two-task-train", s.two_task_train, "two-task training samples");
   add_positive_option(app, "--two-task-test", s.two_task_test, "two-task test samples");
-  add_positive_option(app, "--two-task-inputs", s.two_task_inputs,
-                      "inputs of each of the two tasks");
-  add_positive_option(app, "--two-task-outputs", s.two_task_outputs,
-                      "outputs of each of the two tasks");
-  add_positive_option(app, "--null-samples", s.null_samples,
-                      "shuffled copies per circuit and method");
+  add_positive_option(app, "--two-task-inputs", s.two_task_inputs, "inputs of each task");
+  add_positive_option(app, "--two-task-outputs", s.two_task_outputs, "outputs of each task");
+  add_positive_option(app, "--teacher-hidden", s.teacher_hidden, "hidden units of each teacher");
   add_positive_option(app, "--threads", s.threads, "LibTorch intra-op threads");
   add_fashion_mnist_options(app, s.data_dir, s.cache_dir);
-  app.add_option("--out", s.out_dir, "output directory (CSV, JSON, PNG)")->capture_default_str();
+  app.add_option("--out", s.out_dir, "output directory (CSV, PNG)")->capture_default_str();
 }
 
 // Returns the code to exit with now (see parse_command_line), or -1 to go on.
 int parse(int argc, char** argv, Settings& settings) {
   CLI::App app{
-      "Community structure (modularity Q) of circuits trained by the plasticity rule versus "
-      "the learning rate, with an autograd-SGD control and a weight-shuffle null model"};
+      "Community structure of circuits trained by the plasticity rule versus the learning rate, "
+      "under three training schedules, against a strength-preserving null, with a positive "
+      "control"};
   add_study_options(app, settings);
+  add_control_options(app, settings);
   add_data_options(app, settings);
   if (const int code = parse_command_line(app, argc, argv); code >= 0) return code;
-  if (settings.lrs.empty()) {
-    settings.lrs = log_grid(settings.lr_min, settings.lr_max, settings.lr_count);
+  if (settings.training.dt > settings.training.tau_c) {
+    fmt::print(stderr, "community: --dt ({}) must not exceed --tau-c ({})\n", settings.training.dt,
+               settings.training.tau_c);
+    return 2;
   }
   return -1;
 }
 
-std::vector<Task> load_tasks(const Settings& s) {
-  std::vector<Task> tasks;
-  for (const auto& name : s.tasks) {
-    if (name == "fashion") {
-      tasks.push_back(fashion_mnist_task(s.data_dir, s.cache_dir, s.fashion_train, s.fashion_test));
-    } else {
-      tasks.push_back(two_task_regression(s.two_task_train, s.two_task_test, s.two_task_inputs,
-                                          s.two_task_outputs, /*teacher_hidden=*/16,
-                                          /*seed=*/20240521));
-    }
+// The task of one seed: its own teacher (and, for the entangled control, its own rotation).
+Task make_task(const std::string& name, int seed, const Settings& s) {
+  if (name == "fashion") {
+    return fashion_mnist_task(s.data_dir, s.cache_dir, s.fashion_train, s.fashion_test);
   }
-  return tasks;
+  auto task = two_task_regression(s.two_task_train, s.two_task_test, s.two_task_inputs,
+                                  s.two_task_outputs, s.teacher_hidden,
+                                  /*seed=*/1000 + static_cast<uint64_t>(seed));
+  return name == "entangled" ? entangled(std::move(task), 5000 + static_cast<uint64_t>(seed))
+                             : task;
 }
 
-std::vector<CircuitKind> circuit_kinds(const Settings& settings) {
-  std::vector<CircuitKind> kinds;
-  for (const auto& name : settings.circuits) {
-    kinds.push_back(name == "layered" ? CircuitKind::layered : CircuitKind::recurrent);
-  }
-  return kinds;
+CircuitKind circuit_kind(const std::string& name) {
+  return name == "layered" ? CircuitKind::layered : CircuitKind::recurrent;
 }
 
-std::vector<Learner> learners_of(const Task& task, const Settings& settings) {
-  std::vector<Learner> learners{Learner::rule, Learner::autograd};
-  if (settings.simulated && learner_applies(Learner::simulated, task)) {
-    learners.push_back(Learner::simulated);
-  }
-  return learners;
-}
-
-// Per task and circuit: each seed's untrained circuit, and each learner at each learning rate.
-int64_t count_runs(const std::vector<Task>& tasks, size_t kinds, const Settings& settings) {
-  int64_t total = 0;
-  for (const auto& task : tasks) {
-    total += static_cast<int64_t>(kinds) * settings.seeds *
-             (1 + static_cast<int64_t>(learners_of(task, settings).size() * settings.lrs.size()));
-  }
-  return total;
-}
-
-// The line that opens the output: what is trained, and how many circuits.
-void print_plan(const Settings& settings, int64_t total_runs) {
-  const auto& t = settings.training;
-  fmt::print("community study: tasks {}, circuits {}, hidden {}, {} epochs, batch {}, "
-             "learning rates {::.3g}, {} seeds, {} null samples{}: {} circuits to train and "
-             "analyse\n",
-             settings.tasks, settings.circuits, t.hidden, t.epochs, t.batch, settings.lrs,
-             settings.seeds, settings.null_samples,
-             settings.simulated ? fmt::format(", simulator tau_c {} presentation {} dt {}",
-                                              t.tau_c, t.presentation, t.dt)
-                                : "",
-             total_runs);
+Learner learner_of(const std::string& name) {
+  return name == "rule" ? Learner::rule : Learner::autograd;
 }
 
 // Every circuit's record as it is done: a row of runs.csv and a progress line on stderr.
 struct Progress {
   std::ofstream runs_csv;
   std::vector<RunRecord> runs;
-  int64_t done = 0, total = 0;
+  int64_t done = 0;
   Clock::time_point start = Clock::now();
 
   void record(RunRecord run) {
     write_run(runs_csv, run);
     runs_csv.flush();
     ++done;
-    const double elapsed = seconds_since(start);
     fmt::print(stderr,
-               "[{:>4}/{}] {:<8} {:<9} {:<8} lr {:<9.3g} seed {}  score {:>7.3f}  "
-               "Q louvain {:.3f} (null {:.3f})  Q leiden {:.3f}  communities {:>3}  "
-               "{:.1f} s, ~{:.0f} s left{}\n",
-               done, total, run.task, run.circuit, run.learner, run.lr, run.seed,
-               run.test_score, run.measures[0].q, run.measures[0].null.mean, run.measures[1].q,
-               run.measures[0].communities, run.seconds,
-               elapsed / static_cast<double>(done) * static_cast<double>(total - done),
+               "[{:>4}] {:<9} {:<9} {:<14} lr {:<7.3g} T {:<4g} seed {:<2}  steps {:>5}  "
+               "score {:>7.3f}  Q {:.3f} - null {:.3f} = {:+.3f}  NMI {:.2f}  {:.1f} s{}\n",
+               done, run.task, run.learner, run.schedule, run.lr, run.presentation, run.seed,
+               run.steps, run.test_score, run.measure.q, run.measure.strength_q.mean,
+               run.measure.q_above_null(), run.measure.nmi, seconds_since(start),
                run.diverged ? "  DIVERGED: " + run.failure.substr(0, run.failure.find('\n'))
                             : "");
     runs.push_back(std::move(run));
   }
 };
 
-// What identifies a run: its task, circuit, learner, learning rate and seed.
-RunRecord run_record(const Task& task, CircuitKind kind, const std::string& learner, double lr,
-                     int seed) {
+RunRecord record_of(const Task& task, const std::string& circuit, const std::string& learner,
+                    const std::string& schedule, double lr, int seed) {
   RunRecord run;
   run.task = task.name;
-  run.circuit = circuit_kind_name(kind);
+  run.circuit = circuit;
   run.learner = learner;
+  run.schedule = schedule;
   run.lr = lr;
-  run.seed = seed;
+  run.seed = static_cast<uint64_t>(seed);
   return run;
 }
 
-// The untrained circuit of a seed (identical for every learner), as learner "init".
-RunRecord initial_record(const Task& task, CircuitKind kind, int seed,
-                         const TrainedCircuit& trained, int64_t null_samples) {
-  auto initial = run_record(task, kind, "init", 0.0, seed);
-  initial.test_score = std::nan("");
-  initial.measures = measure_communities(trained.initial, null_samples, seed);
-  return initial;
-}
-
-RunRecord trained_record(const Task& task, CircuitKind kind, Learner learner, double lr,
-                         int seed, const TrainedCircuit& trained, int64_t null_samples) {
-  auto run = run_record(task, kind, learner_name(learner), lr, seed);
+// Trains one circuit and measures it.
+RunRecord train_and_measure(const Task& task, const std::string& circuit, Learner learner,
+                            const std::string& learner_label, double lr, int seed,
+                            const TrainingSettings& training, const Settings& settings,
+                            analysis::CircuitConnectivity* trained_out = nullptr,
+                            analysis::CircuitConnectivity* initial_out = nullptr) {
+  const auto start = Clock::now();
+  auto run = record_of(task, circuit, learner_label, schedule_name(training.schedule), lr, seed);
+  const auto trained = train_circuit(task, circuit_kind(circuit), learner, lr,
+                                     static_cast<uint64_t>(seed), training);
+  run.steps = trained.steps;
+  run.reached = trained.reached;
   run.train_loss = trained.train_loss;
   run.test_loss = trained.test_loss;
   run.test_score = trained.test_score;
   run.diverged = trained.diverged;
   run.failure = trained.failure;
   if (!run.diverged) {
-    run.weight_change = relative_distance(trained.trained, trained.initial);
-    run.measures = measure_communities(trained.trained, null_samples, seed);
+    run.displacement = relative_distance(trained.trained, trained.initial);
+    const auto partition = task.name == "fashion" ? TaskPartition{}
+                                                  : two_task_partition(trained.trained);
+    run.measure = measure_communities(trained.trained,
+                                      analysis::parse_community_method(settings.method),
+                                      settings.null_samples, static_cast<uint64_t>(seed),
+                                      partition);
+    if (trained_out != nullptr) *trained_out = trained.trained;
   }
+  if (initial_out != nullptr) *initial_out = trained.initial;
+  run.seconds = seconds_since(start);
   return run;
 }
 
-// Seed 0's rule-trained circuits at the smallest, middle and largest learning rate are drawn.
-bool drawn(int seed, size_t lr_index, size_t lr_count) {
-  const std::vector<size_t> shown{0, lr_count / 2, lr_count - 1};
-  return seed == 0 && std::find(shown.begin(), shown.end(), lr_index) != shown.end();
-}
+// The sensitivity curve's input: the rule's circuits on the modular task at equal distance and
+// the middle learning rate, one per seed.
+struct Study {
+  std::vector<RunRecord> runs;
+  std::vector<analysis::CircuitConnectivity> sensitivity_circuits;
+  std::vector<int> sensitivity_seeds;
+};
 
-// Every learner on one task, circuit, seed and learning rate (the lr_index-th).
-void train_learners(const Task& task, CircuitKind kind, int seed, size_t lr_index,
-                    const Settings& settings, Progress& progress,
-                    std::vector<ReorderedMatrix>& panels) {
-  const double lr = settings.lrs[lr_index];
-  RunRecord rule_run;
-  analysis::CircuitConnectivity rule_weights;
-  for (const auto learner : learners_of(task, settings)) {
-    const auto start = Clock::now();
-    const auto trained = train_circuit(task, kind, learner, lr, seed, settings.training);
-    if (lr_index == 0 && learner == Learner::rule) {
-      auto initial = initial_record(task, kind, seed, trained, settings.null_samples);
-      initial.seconds = seconds_since(start);
-      progress.record(std::move(initial));
-    }
-    auto run = trained_record(task, kind, learner, lr, seed, trained, settings.null_samples);
-    if (!run.diverged) {
-      if (learner == Learner::rule) {
-        rule_weights = trained.trained;
-      } else if (!rule_run.diverged && !rule_weights.weights.empty()) {
-        // Autograd: round-off apart from the rule; simulated: how far finite
-        // timescale separation ends from it.
-        run.gap_to_rule = relative_distance(trained.trained, rule_weights);
+// The main grid: tasks x circuits x schedules x learning rates x learners, per seed, and each
+// seed's untrained circuit (learner "init").
+void train_grid(const Settings& settings, Progress& progress, Study& study) {
+  const double middle_lr = settings.lrs[settings.lrs.size() / 2];
+  for (const auto& task_name : settings.tasks) {
+    for (int seed = 0; seed < settings.seeds; ++seed) {
+      const Task task = make_task(task_name, seed, settings);
+      for (const auto& circuit : settings.circuits) {
+        bool initial_recorded = false;
+        for (const auto& schedule_label : settings.schedules) {
+          TrainingSettings training = settings.training;
+          training.schedule = parse_schedule(schedule_label);
+          if (task_name == "fashion") training.criterion = settings.fashion_criterion;
+          for (const double lr : settings.lrs) {
+            for (const auto& learner : settings.learners) {
+              analysis::CircuitConnectivity trained, initial;
+              progress.record(train_and_measure(task, circuit, learner_of(learner), learner, lr,
+                                                seed, training, settings, &trained, &initial));
+              if (task_name == "modular" && circuit == "layered" && learner == "rule" &&
+                  training.schedule == Schedule::equal_distance && lr == middle_lr &&
+                  !progress.runs.back().diverged) {
+                study.sensitivity_circuits.push_back(trained);
+                study.sensitivity_seeds.push_back(seed);
+              }
+              if (!initial_recorded) {
+                auto init = record_of(task, circuit, "init", "none", 0.0, seed);
+                init.test_score = std::nan("");
+                init.measure = measure_communities(
+                    initial, analysis::parse_community_method(settings.method),
+                    settings.null_samples, static_cast<uint64_t>(seed),
+                    task_name == "fashion" ? TaskPartition{} : two_task_partition(initial));
+                progress.record(std::move(init));
+                initial_recorded = true;
+              }
+            }
+          }
+        }
       }
     }
-    if (learner == Learner::rule) rule_run = run;
-    if (learner == Learner::rule && !run.diverged &&
-        drawn(seed, lr_index, settings.lrs.size())) {
-      panels.push_back(write_reordered_matrix(
-          fmt::format("{}/matrix_{}_{}_lr{}.bin", settings.out_dir, task.name, run.circuit,
-                      lr_index),
-          fmt::format("{} {}, rule, lr {:.3g}: Q {:.3f}, {} communities", task.name,
-                      run.circuit, lr, run.measures[0].q, run.measures[0].communities),
-          trained.trained, run.measures[0].membership));
-    }
-    run.seconds = seconds_since(start);
+  }
+}
+
+// The positive control: autograd-SGD with an L1 connection cost on a narrow layered circuit,
+// modular task, a fixed number of steps; learner "autograd_l1", schedule "fixed_steps".
+void train_positive_control(const Settings& settings, Progress& progress) {
+  TrainingSettings training = settings.training;
+  training.hidden = settings.control_hidden;
+  training.connection_cost = settings.control_cost;
+  training.schedule = Schedule::equal_distance;
+  training.distance = settings.control_lr * static_cast<double>(settings.control_steps);
+  training.max_steps = settings.control_steps;
+  for (int seed = 0; seed < settings.control_seeds; ++seed) {
+    const Task task = make_task("modular", seed, settings);
+    auto run = train_and_measure(task, "layered", Learner::autograd, "autograd_l1",
+                                 settings.control_lr, seed, training, settings);
+    run.schedule = "fixed_steps";
     progress.record(std::move(run));
   }
 }
 
-struct Study {
-  std::vector<RunRecord> runs;  // in the order of runs.csv
-  std::vector<std::string> matrix_figures;
-  Clock::time_point start;  // of the training
-};
+// Q - null and NMI of the rule's circuits with their cross-task synapses scaled by 1 - epsilon.
+std::vector<SensitivityRow> sensitivity(const Study& study, const Settings& settings) {
+  std::vector<SensitivityRow> rows;
+  if (study.sensitivity_circuits.size() < 2) return rows;
+  const auto method = analysis::parse_community_method(settings.method);
+  for (const double epsilon : settings.epsilons) {
+    std::vector<double> q_above, nmi;
+    for (size_t i = 0; i < study.sensitivity_circuits.size(); ++i) {
+      const auto scaled = scale_cross_task(study.sensitivity_circuits[i], epsilon);
+      const auto measure =
+          measure_communities(scaled, method, settings.null_samples,
+                              static_cast<uint64_t>(study.sensitivity_seeds[i]),
+                              two_task_partition(scaled));
+      q_above.push_back(measure.q_above_null());
+      nmi.push_back(measure.nmi);
+    }
+    rows.push_back({epsilon, analysis::bootstrap_mean(q_above, 0.95, 2000, 1),
+                    analysis::bootstrap_mean(nmi, 0.95, 2000, 1)});
+    fmt::print(stderr, "sensitivity: epsilon {:.2f}: Q - null {:+.4f} [{:+.4f}, {:+.4f}], NMI "
+               "{:.3f} [{:.3f}, {:.3f}]\n",
+               epsilon, rows.back().q_above.estimate, rows.back().q_above.low,
+               rows.back().q_above.high, rows.back().nmi.estimate, rows.back().nmi.low,
+               rows.back().nmi.high);
+  }
+  return rows;
+}
 
-// Trains and analyses every circuit, writing runs.csv as it goes, and draws the matrices.
-Study train(const std::vector<Task>& tasks, const std::vector<CircuitKind>& kinds,
-            const Settings& settings, int64_t total_runs) {
-  Progress progress;
-  progress.runs_csv.open(settings.out_dir + "/runs.csv");
-  write_run_header(progress.runs_csv);
-  progress.total = total_runs;
-  Study study;
-  study.start = progress.start;
-  for (const auto& task : tasks) {
-    for (const auto kind : kinds) {
-      std::vector<ReorderedMatrix> panels;
-      for (int seed = 0; seed < settings.seeds; ++seed) {
-        for (size_t i = 0; i < settings.lrs.size(); ++i) {
-          train_learners(task, kind, seed, i, settings, progress, panels);
-        }
+// The simulator's grid at fixed epochs on the modular task: learning rate x presentation time T,
+// so that the timescale separation tau_W / tau_c = T / (lr tau_c) varies at a fixed learning rate.
+void train_simulator_grid(const Settings& settings, Progress& progress) {
+  if (settings.simulator_lrs.empty()) return;
+  for (int seed = 0; seed < settings.simulator_seeds; ++seed) {
+    const Task task = make_task("modular", seed, settings);
+    for (const double presentation : settings.presentations) {
+      for (const double lr : settings.simulator_lrs) {
+        TrainingSettings training = settings.training;
+        training.schedule = Schedule::fixed_epochs;
+        training.presentation = presentation;
+        auto run = train_and_measure(task, "layered", Learner::simulated, "simulated", lr, seed,
+                                     training, settings);
+        run.presentation = presentation;
+        progress.record(std::move(run));
       }
-      const std::string figure = fmt::format("{}/community_matrices_{}_{}.png", settings.out_dir,
-                                             task.name, circuit_kind_name(kind));
-      if (!panels.empty() && plot_matrices(figure, panels)) study.matrix_figures.push_back(figure);
     }
   }
-  study.runs = std::move(progress.runs);
-  return study;
 }
 
-void write_summaries(const std::vector<SummaryRow>& rows, const Settings& s, double seconds) {
-  std::ofstream summary_csv(s.out_dir + "/summary.csv");
-  write_summary_csv(summary_csv, rows);
-  summary_csv.close();
-  const auto& t = s.training;
-  const std::string settings_json = fmt::format(
-      "{{\"tasks\": [\"{}\"], \"circuits\": [\"{}\"], \"hidden\": {}, \"activation\": \"{}\", "
-      "\"epochs\": {}, \"batch\": {}, \"learning_rates\": [{}], \"seeds\": {}, "
-      "\"fashion_train\": {}, \"fashion_test\": {}, \"two_task_train\": {}, "
-      "\"two_task_inputs_per_task\": {}, \"two_task_outputs_per_task\": {}, "
-      "\"null_samples\": {}, \"simulated\": {}, \"tau_r\": 1, \"tau_c\": {}, "
-      "\"presentation\": {}, \"dt\": {}, \"seconds\": {:.1f}}}",
-      fmt::join(s.tasks, "\", \""), fmt::join(s.circuits, "\", \""), t.hidden, t.activation,
-      t.epochs, t.batch, fmt::join(s.lrs, ", "), s.seeds, s.fashion_train, s.fashion_test,
-      s.two_task_train, s.two_task_inputs, s.two_task_outputs, s.null_samples, s.simulated,
-      t.tau_c, t.presentation, t.dt, seconds);
-  std::ofstream summary_json(s.out_dir + "/summary.json");
-  write_summary_json(summary_json, rows, settings_json);
-}
-
-void print_table(const std::vector<SummaryRow>& rows) {
-  fmt::print("\n{:<8} {:<9} {:<8} {:>9} {:>5} {:>9} {:>17} {:>17} {:>17} {:>11}\n", "task",
-             "circuit", "learner", "lr", "runs", "score", "Q louvain", "null Q louvain",
-             "Q leiden", "communities");
-  for (const auto& row : rows) {
-    fmt::print("{:<8} {:<9} {:<8} {:>9.3g} {:>5} {:>9.3f} {:>8.4f} +- {:.4f} {:>8.4f} +- "
-               "{:.4f} {:>8.4f} +- {:.4f} {:>11.1f}{}\n",
-               row.task, row.circuit, row.learner, row.lr, row.runs, row.test_score.mean,
-               row.q[0].mean, row.q[0].sd, row.null_q[0].mean, row.null_q[0].sd, row.q[1].mean,
-               row.q[1].sd, row.communities[0].mean,
-               row.diverged > 0 ? fmt::format("  ({} diverged)", row.diverged) : "");
+void write_sensitivity(const std::string& path, const std::vector<SensitivityRow>& rows) {
+  std::ofstream out(path);
+  out << "epsilon,q_above_strength_null_mean,low,high,nmi_mean,nmi_low,nmi_high\n";
+  for (const auto& r : rows) {
+    out << fmt::format("{:.3g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n", r.epsilon,
+                       r.q_above.estimate, r.q_above.low, r.q_above.high, r.nmi.estimate,
+                       r.nmi.low, r.nmi.high);
   }
 }
 
-// The summaries, the table, the modularity figures and the closing line.
-void report(const Study& study, const Settings& settings) {
-  const auto rows = summarise(study.runs);
-  write_summaries(rows, settings, seconds_since(study.start));
-  print_table(rows);
-  std::vector<std::string> figures;
-  for (size_t m = 0; m < kMethods.size(); ++m) {
-    if (plot_modularity(settings.out_dir, rows, settings.tasks, settings.circuits, m)) {
-      figures.push_back(fmt::format("{}/community_q_{}.png", settings.out_dir,
-                                    analysis::community_method_name(kMethods[m])));
-    }
+const CellSummary* find_cell(const std::vector<CellSummary>& cells, const std::string& learner) {
+  for (const auto& cell : cells) {
+    if (cell.learner == learner) return &cell;
   }
-  figures.insert(figures.end(), study.matrix_figures.begin(), study.matrix_figures.end());
-  fmt::print("\n{} circuits in {:.1f} s; wrote {}/runs.csv, summary.csv, summary.json and {} "
-             "figures{}{}\n",
-             study.runs.size(), seconds_since(study.start), settings.out_dir, figures.size(),
+  return nullptr;
+}
+
+void print_table(const std::vector<CellSummary>& cells) {
+  fmt::print("\n{:<9} {:<11} {:<14} {:>7} {:>5} {:>7} {:>7} {:>8} {:>26} {:>22} {:>9} {:>7}\n",
+             "task", "learner", "schedule", "lr", "runs", "T", "Q", "null Q",
+             "Q - strength null [95% CI]", "NMI [95% CI]", "score", "steps");
+  for (const auto& c : cells) {
+    const auto& above = c.values[0];
+    const auto& nmi = c.values[4];
+    fmt::print("{:<9} {:<11} {:<14} {:>7.3g} {:>5} {:>7.3g} {:>7.4f} {:>8.4f} {:>+8.4f} "
+               "[{:+.4f}, {:+.4f}] {:>6.3f} [{:.3f}, {:.3f}] {:>9.3f} {:>7.0f}{}\n",
+               c.task, c.learner, c.schedule, c.lr, c.runs, c.presentation, c.q,
+               c.strength_null_q, above.estimate, above.low, above.high, nmi.estimate, nmi.low,
+               nmi.high, c.values[5].estimate, c.values[7].estimate,
+               c.diverged > 0 ? fmt::format("  ({} diverged)", c.diverged) : "");
+  }
+}
+
+void report(const Study& study, const Settings& settings, double seconds) {
+  const auto cells = summarise(study.runs, /*seed=*/1);
+  std::ofstream summary_csv(settings.out_dir + "/summary.csv");
+  write_summary_csv(summary_csv, cells);
+  print_table(cells);
+  const CellSummary* control = find_cell(cells, "autograd_l1");
+  const double effect = control != nullptr ? control->values[0].estimate : std::nan("");
+  if (control != nullptr) {
+    fmt::print("\nPositive control (hidden {}, L1 {:.3g}, lr {:.3g}, {} steps): Q - strength null "
+               "{:+.4f} [{:+.4f}, {:+.4f}], NMI {:.3f} [{:.3f}, {:.3f}], R^2 {:.3f}\n",
+               settings.control_hidden, settings.control_cost, settings.control_lr,
+               settings.control_steps, effect, control->values[0].low, control->values[0].high,
+               control->values[4].estimate, control->values[4].low, control->values[4].high,
+               control->values[5].estimate);
+  }
+  const auto sensitivity_rows = sensitivity(study, settings);
+  write_sensitivity(settings.out_dir + "/sensitivity.csv", sensitivity_rows);
+  const double bound = std::isfinite(effect) ? settings.equivalence_fraction * std::abs(effect)
+                                             : std::nan("");
+  const auto endpoints = test_endpoints(study.runs, settings.circuits.front(), "rule",
+                                        settings.tasks, settings.schedules, bound, /*seed=*/1);
+  std::ofstream endpoints_csv(settings.out_dir + "/endpoints.csv");
+  write_endpoints_csv(endpoints_csv, endpoints);
+  print_endpoints(endpoints);
+  const auto figures =
+      draw_figures(settings.out_dir, study.runs, cells, sensitivity_rows, control);
+  fmt::print("\n{} circuits in {:.1f} s; wrote {}/runs.csv, summary.csv, endpoints.csv, "
+             "sensitivity.csv and {} figures{}{}\n",
+             study.runs.size(), seconds, settings.out_dir, figures.size(),
              figures.empty() ? "" : ": ", fmt::join(figures, ", "));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Settings settings;
+  Settings settings = default_settings();
   if (const int code = parse(argc, argv, settings); code >= 0) return code;
   return run_program("community", [&] {
     torch::set_num_threads(settings.threads);
     std::filesystem::create_directories(settings.out_dir);
-    const auto tasks = load_tasks(settings);
-    const auto kinds = circuit_kinds(settings);
-    const int64_t total_runs = count_runs(tasks, kinds.size(), settings);
-    print_plan(settings, total_runs);
-    report(train(tasks, kinds, settings, total_runs), settings);
+    fmt::print("community study: tasks {}, circuits {}, schedules {}, learners {}, hidden {}, "
+               "learning rates {::.3g}, {} seeds, {} null samples per model, {} (positive "
+               "control: {} seeds; simulator grid: lrs {::.3g} x T {::g}, {} seeds)\n",
+               settings.tasks, settings.circuits, settings.schedules, settings.learners,
+               settings.training.hidden, settings.lrs, settings.seeds, settings.null_samples,
+               settings.method, settings.control_seeds, settings.simulator_lrs,
+               settings.presentations, settings.simulator_seeds);
+    std::fflush(stdout);  // before the progress lines on stderr
+    Progress progress;
+    progress.runs_csv.open(settings.out_dir + "/runs.csv");
+    write_run_header(progress.runs_csv);
+    Study study;
+    train_grid(settings, progress, study);
+    train_positive_control(settings, progress);
+    train_simulator_grid(settings, progress);
+    study.runs = std::move(progress.runs);
+    report(study, settings, seconds_since(progress.start));
   });
 }

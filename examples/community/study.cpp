@@ -1,5 +1,6 @@
 #include "community/study.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
 #include <cmath>
@@ -8,20 +9,75 @@
 
 namespace eiprop {
 namespace examples {
+namespace {
 
-std::array<CommunityMeasure, kMethods.size()> measure_communities(
-    const analysis::CircuitConnectivity& circuit, int64_t null_samples, uint64_t seed) {
-  const auto graph = analysis::weighted_graph(circuit);
-  std::array<CommunityMeasure, kMethods.size()> measures;
-  for (size_t m = 0; m < kMethods.size(); ++m) {
-    const auto found = analysis::detect_communities(graph, kMethods[m], seed);
-    measures[m].q = found.modularity;
-    measures[m].communities = found.count;
-    measures[m].membership = found.membership;
-    measures[m].null = analysis::null_modularity(circuit, kMethods[m], null_samples,
-                                                 seed * 7919 + 17);
+NullSummary null_summary(const std::vector<double>& values) {
+  NullSummary summary;
+  for (const double v : values) summary.mean += v;
+  summary.mean /= static_cast<double>(values.size());
+  double squares = 0.0;
+  for (const double v : values) squares += (v - summary.mean) * (v - summary.mean);
+  summary.sd =
+      values.size() > 1 ? std::sqrt(squares / static_cast<double>(values.size() - 1)) : 0.0;
+  return summary;
+}
+
+double partition_nmi(const std::vector<int64_t>& membership, const TaskPartition& partition) {
+  if (partition.nodes.empty()) return std::nan("");
+  std::vector<int64_t> found;
+  for (const int64_t node : partition.nodes) found.push_back(membership[node]);
+  return analysis::normalized_mutual_information(found, partition.labels);
+}
+
+}  // namespace
+
+TaskPartition two_task_partition(const analysis::CircuitConnectivity& circuit) {
+  const auto offsets = analysis::population_offsets(circuit);
+  TaskPartition partition;
+  const auto add_halves = [&](int64_t first, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) {
+      partition.nodes.push_back(first + i);
+      partition.labels.push_back(i < count / 2 ? 0 : 1);
+    }
+  };
+  add_halves(0, circuit.sizes.front());
+  add_halves(offsets[offsets.size() - 2], circuit.sizes.back());
+  return partition;
+}
+
+CommunityMeasure measure_communities(const analysis::CircuitConnectivity& circuit,
+                                     analysis::CommunityMethod method, int64_t null_samples,
+                                     uint64_t seed, const TaskPartition& partition) {
+  CommunityMeasure measure;
+  const auto found = analysis::detect_communities(analysis::weighted_graph(circuit), method, seed);
+  measure.q = found.modularity;
+  measure.communities = found.count;
+  measure.membership = found.membership;
+  measure.q_projection = analysis::projection_modularity(circuit, found.membership);
+  measure.q_signed = analysis::signed_modularity(circuit, found.membership);
+  measure.nmi = partition_nmi(found.membership, partition);
+  std::vector<double> strength_q, strength_projection, strength_signed, shuffle_q;
+  for (int64_t s = 0; s < null_samples; ++s) {
+    const uint64_t copy_seed = seed * 7919 + 17 + static_cast<uint64_t>(s);
+    const auto preserved = analysis::preserve_strengths(circuit, copy_seed);
+    measure.strength_error = std::max(measure.strength_error, preserved.strength_error);
+    const auto copy = analysis::detect_communities(analysis::weighted_graph(preserved.circuit),
+                                                   method, copy_seed);
+    strength_q.push_back(copy.modularity);
+    strength_projection.push_back(
+        analysis::projection_modularity(preserved.circuit, copy.membership));
+    strength_signed.push_back(analysis::signed_modularity(preserved.circuit, copy.membership));
+    const auto shuffled = analysis::shuffle_within_projections(
+        circuit, at::make_generator<at::CPUGeneratorImpl>(copy_seed));
+    shuffle_q.push_back(
+        analysis::detect_communities(analysis::weighted_graph(shuffled), method, copy_seed)
+            .modularity);
   }
-  return measures;
+  measure.strength_q = null_summary(strength_q);
+  measure.strength_projection = null_summary(strength_projection);
+  measure.strength_signed = null_summary(strength_signed);
+  measure.shuffle_q = null_summary(shuffle_q);
+  return measure;
 }
 
 double relative_distance(const analysis::CircuitConnectivity& a,
@@ -36,28 +92,27 @@ double relative_distance(const analysis::CircuitConnectivity& a,
 }
 
 void write_run_header(std::ostream& out) {
-  out << "task,circuit,learner,lr,seed,diverged,train_loss,test_loss,test_score,weight_change,"
-         "gap_to_rule";
-  for (const auto method : kMethods) {
-    const std::string name = analysis::community_method_name(method);
-    out << ",q_" << name << ",communities_" << name << ",null_q_" << name << "_mean,null_q_"
-        << name << "_sd";
-  }
-  out << ",seconds,failure\n";
+  out << "task,circuit,learner,schedule,lr,presentation,seed,steps,reached,diverged,train_loss,"
+         "test_loss,test_score,displacement,q,communities,q_projection,q_signed,nmi,"
+         "strength_null_q_mean,strength_null_q_sd,strength_null_projection_mean,"
+         "strength_null_signed_mean,strength_error,shuffle_null_q_mean,shuffle_null_q_sd,"
+         "q_above_strength_null,seconds,failure\n";
 }
 
 void write_run(std::ostream& out, const RunRecord& run) {
-  out << fmt::format("{},{},{},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", run.task,
-                     run.circuit, run.learner, run.lr, run.seed, run.diverged ? 1 : 0,
-                     run.train_loss, run.test_loss, run.test_score, run.weight_change,
-                     run.gap_to_rule);
-  for (const auto& measure : run.measures) {
-    if (run.diverged) {
-      out << ",nan,0,nan,nan";
-    } else {
-      out << fmt::format(",{:.8f},{},{:.8f},{:.8f}", measure.q, measure.communities,
-                         measure.null.mean, measure.null.sd);
-    }
+  out << fmt::format("{},{},{},{},{:.6g},{:.6g},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g}",
+                     run.task, run.circuit, run.learner, run.schedule, run.lr, run.presentation,
+                     run.seed, run.steps, run.reached ? 1 : 0, run.diverged ? 1 : 0,
+                     run.train_loss, run.test_loss, run.test_score, run.displacement);
+  const auto& m = run.measure;
+  if (run.diverged) {
+    out << ",nan,0,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan";
+  } else {
+    out << fmt::format(
+        ",{:.6f},{},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.6f},{:.4g},{:.6f},{:.6f},{:.6f}",
+        m.q, m.communities, m.q_projection, m.q_signed, m.nmi, m.strength_q.mean,
+        m.strength_q.sd, m.strength_projection.mean, m.strength_signed.mean, m.strength_error,
+        m.shuffle_q.mean, m.shuffle_q.sd, m.q_above_null());
   }
   std::string failure = run.failure.substr(0, run.failure.find('\n'));
   for (auto& c : failure) {
@@ -66,127 +121,116 @@ void write_run(std::ostream& out, const RunRecord& run) {
   out << fmt::format(",{:.2f},{}\n", run.seconds, failure);
 }
 
-Spread spread(const std::vector<double>& values) {
-  Spread s;
-  s.count = static_cast<int64_t>(values.size());
-  if (values.empty()) {
-    s.mean = s.sd = std::nan("");
-    return s;
+const char* quantity_name(Quantity quantity) {
+  switch (quantity) {
+    case Quantity::q_above_strength_null:
+      return "q_above_strength_null";
+    case Quantity::q_above_shuffle_null:
+      return "q_above_shuffle_null";
+    case Quantity::projection_above_null:
+      return "projection_q_above_strength_null";
+    case Quantity::signed_above_null:
+      return "signed_q_above_strength_null";
+    case Quantity::nmi:
+      return "nmi";
+    case Quantity::test_score:
+      return "test_score";
+    case Quantity::displacement:
+      return "displacement";
+    case Quantity::steps:
+      return "steps";
+    case Quantity::reached:
+      return "reached";
   }
-  for (const double v : values) s.mean += v;
-  s.mean /= static_cast<double>(values.size());
-  double squares = 0.0;
-  for (const double v : values) squares += (v - s.mean) * (v - s.mean);
-  s.sd = values.size() > 1 ? std::sqrt(squares / static_cast<double>(values.size() - 1)) : 0.0;
-  return s;
+  return "unknown";
 }
 
-std::vector<SummaryRow> summarise(const std::vector<RunRecord>& runs) {
-  using Key = std::tuple<std::string, std::string, std::string, double>;
+double quantity_of(const RunRecord& run, Quantity quantity) {
+  const auto& m = run.measure;
+  switch (quantity) {
+    case Quantity::q_above_strength_null:
+      return m.q_above_null();
+    case Quantity::q_above_shuffle_null:
+      return m.q - m.shuffle_q.mean;
+    case Quantity::projection_above_null:
+      return m.q_projection - m.strength_projection.mean;
+    case Quantity::signed_above_null:
+      return m.q_signed - m.strength_signed.mean;
+    case Quantity::nmi:
+      return m.nmi;
+    case Quantity::test_score:
+      return run.test_score;
+    case Quantity::displacement:
+      return run.displacement;
+    case Quantity::steps:
+      return static_cast<double>(run.steps);
+    case Quantity::reached:
+      return run.reached ? 1.0 : 0.0;
+  }
+  return std::nan("");
+}
+
+std::vector<CellSummary> summarise(const std::vector<RunRecord>& runs, uint64_t seed) {
+  using Key = std::tuple<std::string, std::string, std::string, std::string, double, double>;
   std::vector<Key> order;
   std::map<Key, std::vector<const RunRecord*>> groups;
   for (const auto& run : runs) {
-    const Key key{run.task, run.circuit, run.learner, run.lr};
+    const Key key{run.task, run.circuit, run.learner, run.schedule, run.lr, run.presentation};
     if (groups.find(key) == groups.end()) order.push_back(key);
     groups[key].push_back(&run);
   }
-  std::vector<SummaryRow> rows;
+  std::vector<CellSummary> cells;
   for (const auto& key : order) {
-    SummaryRow row;
-    std::tie(row.task, row.circuit, row.learner, row.lr) = key;
-    std::vector<double> score, change, gap;
-    std::array<std::vector<double>, kMethods.size()> q, communities, null_q, above;
+    CellSummary cell;
+    std::tie(cell.task, cell.circuit, cell.learner, cell.schedule, cell.lr, cell.presentation) =
+        key;
+    std::vector<const RunRecord*> kept;
     for (const RunRecord* run : groups[key]) {
-      ++row.runs;
+      ++cell.runs;
       if (run->diverged) {
-        ++row.diverged;
-        continue;
-      }
-      score.push_back(run->test_score);
-      change.push_back(run->weight_change);
-      if (run->gap_to_rule >= 0) gap.push_back(run->gap_to_rule);
-      for (size_t m = 0; m < kMethods.size(); ++m) {
-        const auto& measure = run->measures[m];
-        q[m].push_back(measure.q);
-        communities[m].push_back(static_cast<double>(measure.communities));
-        // The band pools every shuffled copy of every seed.
-        null_q[m].insert(null_q[m].end(), measure.null.samples.begin(),
-                         measure.null.samples.end());
-        above[m].push_back(measure.q - measure.null.mean);
+        ++cell.diverged;
+      } else {
+        kept.push_back(run);
       }
     }
-    row.test_score = spread(score);
-    row.weight_change = spread(change);
-    row.gap_to_rule = spread(gap);
-    for (size_t m = 0; m < kMethods.size(); ++m) {
-      row.q[m] = spread(q[m]);
-      row.communities[m] = spread(communities[m]);
-      row.null_q[m] = spread(null_q[m]);
-      row.q_above_null[m] = spread(above[m]);
+    for (const Quantity quantity : kSummarised) {
+      std::vector<double> values;
+      for (const RunRecord* run : kept) {
+        const double value = quantity_of(*run, quantity);
+        if (std::isfinite(value)) values.push_back(value);
+      }
+      cell.values.push_back(values.empty()
+                                ? analysis::Interval{std::nan(""), std::nan(""), std::nan("")}
+                                : analysis::bootstrap_mean(values, 0.95, 2000, seed));
     }
-    rows.push_back(row);
+    for (const RunRecord* run : kept) {
+      cell.q += run->measure.q / static_cast<double>(kept.size());
+      cell.strength_null_q += run->measure.strength_q.mean / static_cast<double>(kept.size());
+      cell.shuffle_null_q += run->measure.shuffle_q.mean / static_cast<double>(kept.size());
+    }
+    cells.push_back(cell);
   }
-  return rows;
+  return cells;
 }
 
-void write_summary_csv(std::ostream& out, const std::vector<SummaryRow>& rows) {
-  out << "task,circuit,learner,lr,runs,diverged,test_score_mean,test_score_sd,"
-         "weight_change_mean,gap_to_rule_mean,gap_to_rule_sd";
-  for (const auto method : kMethods) {
-    const std::string n = analysis::community_method_name(method);
-    out << ",q_" << n << "_mean,q_" << n << "_sd,communities_" << n << "_mean,communities_" << n
-        << "_sd,null_q_" << n << "_mean,null_q_" << n << "_sd,q_above_null_" << n
-        << "_mean,q_above_null_" << n << "_sd";
+void write_summary_csv(std::ostream& out, const std::vector<CellSummary>& cells) {
+  out << "task,circuit,learner,schedule,lr,presentation,runs,diverged,q_mean,"
+         "strength_null_q_mean,shuffle_null_q_mean";
+  for (const Quantity quantity : kSummarised) {
+    const std::string name = quantity_name(quantity);
+    out << "," << name << "_mean," << name << "_low," << name << "_high";
   }
   out << "\n";
-  for (const auto& row : rows) {
-    out << fmt::format("{},{},{},{:.6g},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}", row.task,
-                       row.circuit, row.learner, row.lr, row.runs, row.diverged,
-                       row.test_score.mean, row.test_score.sd, row.weight_change.mean,
-                       row.gap_to_rule.mean, row.gap_to_rule.sd);
-    for (size_t m = 0; m < kMethods.size(); ++m) {
-      out << fmt::format(",{:.6f},{:.6f},{:.3f},{:.3f},{:.6f},{:.6f},{:.6f},{:.6f}",
-                         row.q[m].mean, row.q[m].sd, row.communities[m].mean,
-                         row.communities[m].sd, row.null_q[m].mean, row.null_q[m].sd,
-                         row.q_above_null[m].mean, row.q_above_null[m].sd);
+  for (const auto& cell : cells) {
+    out << fmt::format("{},{},{},{},{:.6g},{:.6g},{},{},{:.6f},{:.6f},{:.6f}", cell.task,
+                       cell.circuit, cell.learner, cell.schedule, cell.lr, cell.presentation,
+                       cell.runs, cell.diverged, cell.q, cell.strength_null_q,
+                       cell.shuffle_null_q);
+    for (const auto& value : cell.values) {
+      out << fmt::format(",{:.6g},{:.6g},{:.6g}", value.estimate, value.low, value.high);
     }
     out << "\n";
   }
-}
-
-namespace {
-// JSON has no NaN: null instead.
-std::string json_number(double value) {
-  return std::isfinite(value) ? fmt::format("{:.6g}", value) : "null";
-}
-std::string json_spread(const Spread& s) {
-  return fmt::format("{{\"mean\": {}, \"sd\": {}, \"n\": {}}}", json_number(s.mean),
-                     json_number(s.sd), s.count);
-}
-}  // namespace
-
-void write_summary_json(std::ostream& out, const std::vector<SummaryRow>& rows,
-                        const std::string& settings_json) {
-  out << "{\n  \"settings\": " << settings_json << ",\n  \"groups\": [\n";
-  for (size_t r = 0; r < rows.size(); ++r) {
-    const auto& row = rows[r];
-    out << fmt::format(
-        "    {{\"task\": \"{}\", \"circuit\": \"{}\", \"learner\": \"{}\", \"lr\": {}, "
-        "\"runs\": {}, \"diverged\": {}, \"test_score\": {}, \"weight_change\": {}, "
-        "\"gap_to_rule\": {}",
-        row.task, row.circuit, row.learner, json_number(row.lr), row.runs, row.diverged,
-        json_spread(row.test_score), json_spread(row.weight_change), json_spread(row.gap_to_rule));
-    for (size_t m = 0; m < kMethods.size(); ++m) {
-      const std::string n = analysis::community_method_name(kMethods[m]);
-      out << fmt::format(
-          ",\n     \"{}\": {{\"q\": {}, \"communities\": {}, \"null_q\": {}, "
-          "\"q_above_null\": {}}}",
-          n, json_spread(row.q[m]), json_spread(row.communities[m]), json_spread(row.null_q[m]),
-          json_spread(row.q_above_null[m]));
-    }
-    out << "}" << (r + 1 < rows.size() ? "," : "") << "\n";
-  }
-  out << "  ]\n}\n";
 }
 
 }  // namespace examples

@@ -3,6 +3,7 @@
 #include "common/fashion_mnist.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/ops/linalg_qr.h>
 #include <torch/nn/functional/loss.h>
 
 namespace eiprop {
@@ -76,7 +77,7 @@ Task two_task_regression(int64_t train_samples, int64_t test_samples, int64_t in
   const auto train = sample(train_samples);
   const auto test = sample(test_samples);
   Task task;
-  task.name = "two_task";
+  task.name = "modular";
   task.loss = Loss::squared_error;
   task.inputs = 2 * inputs_per_task;
   task.outputs = 2 * outputs_per_task;
@@ -86,6 +87,25 @@ Task two_task_regression(int64_t train_samples, int64_t test_samples, int64_t in
   task.test_target = test.second;
   task.score_name = "test R^2";
   return task;
+}
+
+Task entangled(Task task, uint64_t seed) {
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto gaussian = at::randn({task.inputs, task.inputs}, generator, at::kDouble);
+  const auto rotation = std::get<0>(at::linalg_qr(gaussian)).to(task.train_input.scalar_type());
+  task.name = "entangled";
+  task.train_input = task.train_input.matmul(rotation.t());
+  task.test_input = task.test_input.matmul(rotation.t());
+  return task;
+}
+
+std::vector<int64_t> task_partition(int64_t inputs_per_task, int64_t outputs_per_task) {
+  std::vector<int64_t> labels;
+  for (const int64_t count : {inputs_per_task, outputs_per_task}) {
+    labels.insert(labels.end(), static_cast<size_t>(count), 0);
+    labels.insert(labels.end(), static_cast<size_t>(count), 1);
+  }
+  return labels;
 }
 
 }  // namespace examples

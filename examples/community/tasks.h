@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace eiprop {
 namespace examples {
@@ -39,9 +40,20 @@ Task fashion_mnist_task(const std::string& data_dir, const std::string& cache_di
                         int64_t train_limit, int64_t test_limit);
 
 // Two independent teachers y_t = tanh(x_t A_t^T) B_t^T (t = a, b) on Gaussian inputs; the
-// input is [x_a, x_b], the target [y_a, y_b]. The teachers and data depend only on `seed`.
+// input is [x_a, x_b], the target [y_a, y_b]. The teachers and data depend only on `seed` (the
+// study draws a new teacher per seed). Named "modular".
 Task two_task_regression(int64_t train_samples, int64_t test_samples, int64_t inputs_per_task,
                          int64_t outputs_per_task, int64_t teacher_hidden, uint64_t seed);
+
+// The entangled control: the same task with its input mixed by a random rotation R (the Q of a
+// Gaussian matrix's QR decomposition, seeded by `seed`), x -> x R^T, targets unchanged. Every
+// input neuron then carries both tasks, so a modular solution has nothing to align with.
+// Named "entangled".
+Task entangled(Task task, uint64_t seed);
+
+// The task partition of a two-task circuit's input and output neurons (task a: 0, task b: 1),
+// in node order: the first inputs_per_task inputs, then the rest; likewise the outputs.
+std::vector<int64_t> task_partition(int64_t inputs_per_task, int64_t outputs_per_task);
 
 }  // namespace examples
 }  // namespace eiprop

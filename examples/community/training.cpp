@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <array>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -45,15 +46,21 @@ Graph circuit_graph(CircuitKind kind, const TrainingSettings& settings) {
 }
 
 // A learning step by SGD on the module's gradients: the rule's (credit relaxation) or autograd's.
+// With a connection cost lambda > 0 (autograd only), lambda sum |W| over `weights` joins the loss
+// (the returned loss is the task's alone).
 std::function<double(const torch::Tensor&, const torch::Tensor&)> sgd_step(
     const Task& task, torch::nn::Module& module,
-    std::function<torch::Tensor(const torch::Tensor&)> forward, double lr) {
+    std::function<torch::Tensor(const torch::Tensor&)> forward, double lr,
+    std::vector<torch::Tensor> weights = {}, double connection_cost = 0.0) {
   auto optimizer =
       std::make_shared<torch::optim::SGD>(module.parameters(), torch::optim::SGDOptions(lr));
-  return [forward, optimizer, &task](const torch::Tensor& x, const torch::Tensor& target) {
+  return [forward, optimizer, &task, weights, connection_cost](const torch::Tensor& x,
+                                                              const torch::Tensor& target) {
     optimizer->zero_grad();
     const auto loss = task.loss_value(forward(x), target);
-    loss.backward();
+    auto objective = loss;
+    for (const auto& weight : weights) objective = objective + connection_cost * weight.abs().sum();
+    objective.backward();
     optimizer->step();
     return loss.item<double>();
   };
@@ -125,7 +132,8 @@ Network layered_network(const Task& task, Learner learner, double lr,
   } else {
     mlp->set_learning(Learning::autograd);
     network.step =
-        sgd_step(task, *mlp, [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); }, lr);
+        sgd_step(task, *mlp, [mlp](const torch::Tensor& x) mutable { return mlp->forward(x); }, lr,
+                 mlp->weights(), settings.connection_cost);
   }
   return network;
 }
@@ -169,6 +177,27 @@ bool finite(const analysis::CircuitConnectivity& circuit) {
 
 }  // namespace
 
+constexpr std::array<std::pair<const char*, Schedule>, 3> kSchedules{
+    {{"fixed_epochs", Schedule::fixed_epochs},
+     {"equal_distance", Schedule::equal_distance},
+     {"criterion", Schedule::criterion}}};
+
+const char* schedule_name(Schedule schedule) {
+  for (const auto& [name, value] : kSchedules) {
+    if (value == schedule) return name;
+  }
+  return "unknown";
+}
+
+Schedule parse_schedule(const std::string& name) {
+  for (const auto& [known, value] : kSchedules) {
+    if (name == known) return value;
+  }
+  TORCH_CHECK(false, "community: --schedules: unknown schedule '", name,
+              "'; expected fixed_epochs, equal_distance or criterion");
+  return Schedule::fixed_epochs;
+}
+
 const char* circuit_kind_name(CircuitKind kind) {
   switch (kind) {
     case CircuitKind::layered:
@@ -195,33 +224,72 @@ bool learner_applies(Learner learner, const Task& task) {
   return learner != Learner::simulated || task.loss == Loss::squared_error;
 }
 
+namespace {
+
+// The steps a schedule plans at learning rate lr on n training samples (before the cap).
+int64_t planned_steps(const TrainingSettings& settings, double lr, int64_t n) {
+  switch (settings.schedule) {
+    case Schedule::fixed_epochs:
+      return settings.epochs * ((n + settings.batch - 1) / settings.batch);
+    case Schedule::equal_distance:
+      return std::max<int64_t>(1, std::llround(settings.distance / lr));
+    case Schedule::criterion:
+      return settings.max_steps;
+  }
+  return 0;
+}
+
+}  // namespace
+
 TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner, double lr,
                              uint64_t seed, const TrainingSettings& settings) {
   torch::manual_seed(seed);
   TORCH_CHECK(learner_applies(learner, task), "community: the ", learner_name(learner),
               " learner needs a squared-error task, not ", task.name);
+  TORCH_CHECK(settings.connection_cost == 0.0 ||
+                  (learner == Learner::autograd && kind == CircuitKind::layered),
+              "community: a connection cost needs the autograd learner on a layered circuit");
   Network network = kind == CircuitKind::layered ? layered_network(task, learner, lr, settings)
                                                  : recurrent_network(task, learner, lr, settings);
   TrainedCircuit result;
   result.initial = detached(network.wiring());
   auto order_generator = at::make_generator<at::CPUGeneratorImpl>(seed + 1000003);
   const int64_t n = task.train_input.size(0);
+  const int64_t steps = std::min(planned_steps(settings, lr, n), settings.max_steps);
+  const bool to_criterion = settings.schedule == Schedule::criterion;
   try {
-    for (int epoch = 0; epoch < settings.epochs && !result.diverged; ++epoch) {
-      const auto order = torch::randperm(n, order_generator, torch::kLong);
-      double loss_sum = 0.0;
-      for (int64_t start = 0; start < n; start += settings.batch) {
-        const auto index = order.narrow(0, start, std::min(settings.batch, n - start));
-        const double loss = network.step(task.train_input.index_select(0, index),
-                                         task.train_target.index_select(0, index));
-        if (!std::isfinite(loss)) {
-          result.diverged = true;
-          result.failure = "non-finite training loss";
+    torch::Tensor order;
+    int64_t position = n, epoch_samples = 0;
+    double epoch_loss = 0.0;
+    while (result.steps < steps) {
+      if (position >= n) {  // a new epoch
+        order = torch::randperm(n, order_generator, torch::kLong);
+        position = 0;
+        epoch_loss = 0.0;
+        epoch_samples = 0;
+      }
+      const auto index = order.narrow(0, position, std::min(settings.batch, n - position));
+      position += index.size(0);
+      const double loss = network.step(task.train_input.index_select(0, index),
+                                       task.train_target.index_select(0, index));
+      ++result.steps;
+      if (!std::isfinite(loss)) {
+        result.diverged = true;
+        result.failure = "non-finite training loss";
+        break;
+      }
+      epoch_loss += loss * static_cast<double>(index.size(0));
+      epoch_samples += index.size(0);
+      result.train_loss = epoch_loss / static_cast<double>(epoch_samples);
+      if (to_criterion && result.steps % settings.check_every == 0) {
+        network.sync();
+        const double score =
+            task.score(network.output(task.train_input), task.train_target);
+        if (score >= settings.criterion) {
+          result.reached = true;
           break;
         }
-        loss_sum += loss * static_cast<double>(index.size(0));
       }
-      result.train_loss = loss_sum / static_cast<double>(n);
     }
     network.sync();
     result.trained = detached(network.wiring());

@@ -31,11 +31,28 @@ enum class Learner {
 };
 const char* learner_name(Learner learner);
 
+// How long a circuit trains: the schedules that separate the learning rate from how far training
+// goes.
+enum class Schedule {
+  fixed_epochs,    // a fixed number of epochs, whatever the learning rate
+  equal_distance,  // lr x steps held constant: every learning rate travels the same SGD "time"
+  criterion,       // until the training score reaches a criterion (capped at max_steps)
+};
+const char* schedule_name(Schedule schedule);
+// "fixed_epochs", "equal_distance" or "criterion"; anything else is an error naming the flag.
+Schedule parse_schedule(const std::string& name);
+
 struct TrainingSettings {
   int64_t hidden = 64;
   std::string activation = "tanh";
-  int epochs = 1;
   int64_t batch = 32;
+  Schedule schedule = Schedule::fixed_epochs;
+  int epochs = 1;              // fixed_epochs
+  double distance = 10.0;      // equal_distance: lr x steps
+  double criterion = 0.8;      // criterion: the training score to reach (R^2 or accuracy in %)
+  int64_t check_every = 10;    // criterion: steps between two checks of the training score
+  int64_t max_steps = 3000;    // every schedule stops here
+  double connection_cost = 0.0;  // autograd only: lambda, lambda sum |W| added to the loss (L1)
   // The simulated learner's timescales, in units of tau_r = 1.
   double tau_c = 1.0;         // credit
   double presentation = 5.0;  // T, the time each batch is presented
@@ -45,6 +62,8 @@ struct TrainingSettings {
 struct TrainedCircuit {
   analysis::CircuitConnectivity initial;  // the wiring before training
   analysis::CircuitConnectivity trained;  // and after
+  int64_t steps = 0;         // learning steps taken
+  bool reached = false;      // criterion schedule: the criterion was met within max_steps
   double train_loss = 0.0;  // mean loss over the last epoch
   double test_loss = 0.0;
   double test_score = 0.0;  // Task::score on the test set

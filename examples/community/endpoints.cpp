@@ -1,0 +1,138 @@
+#include "community/endpoints.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace eiprop {
+namespace examples {
+namespace {
+
+struct Series {
+  std::vector<double> log_lr, log_displacement, y;
+  std::vector<int64_t> seed;
+};
+
+Series series(const std::vector<RunRecord>& runs, const std::string& circuit,
+              const std::string& learner, const std::string& task, const std::string& schedule,
+              Quantity quantity) {
+  Series s;
+  for (const auto& run : runs) {
+    if (run.diverged || run.circuit != circuit || run.learner != learner || run.task != task ||
+        run.schedule != schedule) {
+      continue;
+    }
+    const double y = quantity_of(run, quantity);
+    if (!std::isfinite(y)) continue;
+    s.log_lr.push_back(std::log10(run.lr));
+    s.log_displacement.push_back(std::log10(run.displacement));
+    s.y.push_back(y);
+    s.seed.push_back(static_cast<int64_t>(run.seed));
+  }
+  return s;
+}
+
+}  // namespace
+
+Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& circuit,
+                         const std::string& learner, const std::vector<std::string>& tasks,
+                         const std::vector<std::string>& schedules, double bound, uint64_t seed) {
+  Endpoints endpoints;
+  endpoints.bound = bound;
+  const auto add = [&](const std::string& task, const std::string& schedule, Quantity quantity,
+                       bool primary) {
+    const auto s = series(runs, circuit, learner, task, schedule, quantity);
+    if (s.y.size() < 3) return;
+    TrendEndpoint trend;
+    trend.task = task;
+    trend.schedule = schedule;
+    trend.quantity = quantity;
+    trend.primary = primary;
+    trend.runs = static_cast<int64_t>(s.y.size());
+    trend.slope = analysis::clustered_slope(s.log_lr, s.y, s.seed, 0.95, 2000, seed);
+    trend.slope_90 = analysis::clustered_slope(s.log_lr, s.y, s.seed, 0.90, 2000, seed);
+    trend.p = analysis::permutation_slope_p(s.log_lr, s.y, s.seed, 2000, seed);
+    trend.p_holm = trend.p;
+    trend.equivalent = analysis::equivalent(trend.slope_90, bound);
+    endpoints.trends.push_back(trend);
+  };
+  const std::string primary_task = "modular", primary_schedule = "equal_distance";
+  add(primary_task, primary_schedule, Quantity::q_above_strength_null, true);
+  for (const auto& task : tasks) {
+    for (const auto& schedule : schedules) {
+      if (task == primary_task && schedule == primary_schedule) continue;
+      add(task, schedule, Quantity::q_above_strength_null, false);
+    }
+  }
+  for (const Quantity quantity :
+       {Quantity::projection_above_null, Quantity::signed_above_null,
+        Quantity::q_above_shuffle_null, Quantity::nmi}) {
+    add(primary_task, primary_schedule, quantity, false);
+  }
+  std::vector<double> secondary;
+  for (const auto& trend : endpoints.trends) {
+    if (!trend.primary) secondary.push_back(trend.p);
+  }
+  if (!secondary.empty()) {
+    const auto adjusted = analysis::holm(secondary);
+    size_t i = 0;
+    for (auto& trend : endpoints.trends) {
+      if (!trend.primary) trend.p_holm = adjusted[i++];
+    }
+  }
+  for (const auto& task : tasks) {
+    const auto s = series(runs, circuit, learner, task, "equal_distance",
+                          Quantity::q_above_strength_null);
+    if (s.y.size() < 4) continue;
+    const auto fit =
+        analysis::clustered_regression({s.log_lr, s.log_displacement}, s.y, s.seed, 0.95, 2000,
+                                       seed);
+    endpoints.regressions.push_back({task, fit[0], fit[1]});
+  }
+  return endpoints;
+}
+
+void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
+  out << "endpoint,task,schedule,quantity,runs,slope_per_decade,low_95,high_95,low_90,high_90,"
+         "permutation_p,holm_p,tost_bound,equivalent\n";
+  for (const auto& t : endpoints.trends) {
+    out << fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4g},{:.4g},{:.6g},{}\n",
+                       t.primary ? "primary" : "secondary", t.task, t.schedule,
+                       quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low,
+                       t.slope.high, t.slope_90.low, t.slope_90.high, t.p, t.p_holm,
+                       endpoints.bound, t.equivalent ? 1 : 0);
+  }
+  for (const auto& r : endpoints.regressions) {
+    out << fmt::format(
+        "regression,{},equal_distance,q_above_strength_null per decade of lr (given "
+        "displacement),,{:.6g},{:.6g},{:.6g},,,,,,\n"
+        "regression,{},equal_distance,q_above_strength_null per decade of displacement (given "
+        "lr),,{:.6g},{:.6g},{:.6g},,,,,,\n",
+        r.task, r.per_decade_lr.estimate, r.per_decade_lr.low, r.per_decade_lr.high, r.task,
+        r.per_decade_displacement.estimate, r.per_decade_displacement.low,
+        r.per_decade_displacement.high);
+  }
+}
+
+void print_endpoints(const Endpoints& endpoints) {
+  fmt::print("\nTrends: slope per decade of lr (95 % seed-clustered bootstrap), permutation p, "
+             "Holm p (secondary family), TOST at bound +-{:.4g} per decade\n",
+             endpoints.bound);
+  for (const auto& t : endpoints.trends) {
+    fmt::print("{:<9} {:<9} {:<14} {:<34} n {:>4}  slope {:+.4f} [{:+.4f}, {:+.4f}]  p {:.4f}  "
+               "Holm p {:.4f}  {}\n",
+               t.primary ? "PRIMARY" : "secondary", t.task, t.schedule,
+               quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low, t.slope.high,
+               t.p, t.p_holm, t.equivalent ? "equivalent to 0" : "not shown equivalent");
+  }
+  for (const auto& r : endpoints.regressions) {
+    fmt::print("{:<9} equal distance: Q - null = b1 log10 lr + b2 log10 displacement: b1 {:+.4f} "
+               "[{:+.4f}, {:+.4f}], b2 {:+.4f} [{:+.4f}, {:+.4f}]\n",
+               r.task, r.per_decade_lr.estimate, r.per_decade_lr.low, r.per_decade_lr.high,
+               r.per_decade_displacement.estimate, r.per_decade_displacement.low,
+               r.per_decade_displacement.high);
+  }
+}
+
+}  // namespace examples
+}  // namespace eiprop

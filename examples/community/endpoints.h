@@ -1,0 +1,51 @@
+// The study's tests. The primary endpoint: on the modular task at equal training distance, the
+// slope of (Q - strength null) per decade of learning rate, with a seed-clustered bootstrap
+// interval, a within-seed permutation test, and an equivalence test (TOST) against a bound set
+// from the positive control's effect. Secondary endpoints (the other schedules, the entangled
+// control, the other modularity variants and the shuffle null) get the same slope and test, their
+// p-values Holm-adjusted as one family. At equal distance, Q - null is also regressed on log lr
+// and log displacement together.
+#pragma once
+
+#include "community/study.h"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace eiprop {
+namespace examples {
+
+struct TrendEndpoint {
+  std::string task, schedule;
+  Quantity quantity = Quantity::q_above_strength_null;
+  bool primary = false;
+  int64_t runs = 0;
+  analysis::Interval slope;     // per decade of lr, 95 % cluster bootstrap
+  analysis::Interval slope_90;  // the 90 % interval the TOST reads
+  double p = 0.0;               // permutation p-value
+  double p_holm = 0.0;          // Holm-adjusted within the secondary family (primary: p)
+  bool equivalent = false;      // |slope| < bound by TOST at alpha 0.05
+};
+
+struct DistanceRegression {
+  std::string task;
+  analysis::Interval per_decade_lr, per_decade_displacement;  // 95 % cluster bootstrap
+};
+
+struct Endpoints {
+  double bound = 0.0;  // TOST bound on |slope per decade|
+  std::vector<TrendEndpoint> trends;  // the primary first
+  std::vector<DistanceRegression> regressions;
+};
+
+// The endpoints of `learner`'s runs on `circuit`; bound: the equivalence bound per decade.
+Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& circuit,
+                         const std::string& learner, const std::vector<std::string>& tasks,
+                         const std::vector<std::string>& schedules, double bound, uint64_t seed);
+
+void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints);
+void print_endpoints(const Endpoints& endpoints);
+
+}  // namespace examples
+}  // namespace eiprop
