@@ -92,12 +92,12 @@ bool plot_q_vs_lr(const std::string& out_dir, const std::vector<RunRecord>& runs
   return run_gnuplot(
       out_dir + "/community_q_vs_lr.gp",
       terminal(png, 430 * static_cast<int>(schedules.size()),
-               380 * static_cast<int>(tasks.size())) +
+               440 * static_cast<int>(tasks.size())) +
           fmt::format("set multiplot layout {},{} title 'Q - strength-preserving null (Louvain "
                       "on |W|) of circuits trained by the rule'\n"
                       "set logscale x\nset format x '%.0e'\nset xrange [{:.6g}:{:.6g}]\n"
                       "set xlabel 'learning rate'\nset ylabel 'Q - null'\n"
-                      "set key top left font ',8'\nset grid\n{}unset multiplot\n",
+                      "set key below font ',8'\nset grid\n{}unset multiplot\n",
                       tasks.size(), schedules.size(), lr_low, lr_high, plots));
 }
 
@@ -162,12 +162,12 @@ bool plot_nmi(const std::string& out_dir, const std::vector<CellSummary>& cells,
   const std::string png = out_dir + "/community_nmi_vs_lr.png";
   return run_gnuplot(
       out_dir + "/community_nmi_vs_lr.gp",
-      terminal(png, 500 * static_cast<int>(tasks.size()), 420) +
+      terminal(png, 500 * static_cast<int>(tasks.size()), 480) +
           fmt::format("set multiplot layout 1,{} title 'NMI(partition found, task partition) "
                       "on the input and output neurons: mean, 95% bootstrap CI'\n"
                       "set logscale x\nset format x '%.0e'\nset xrange [{:.6g}:{:.6g}]\n"
                       "set yrange [-0.05:1.05]\nset xlabel 'learning rate'\nset ylabel 'NMI'\n"
-                      "set key top left font ',8'\nset grid\n{}unset multiplot\n",
+                      "set key below font ',8'\nset grid\n{}unset multiplot\n",
                       tasks.size(), lr_low, lr_high, plots));
 }
 
@@ -197,7 +197,8 @@ bool plot_sensitivity(const std::string& out_dir, const std::vector<SensitivityR
                       data));
 }
 
-bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& runs) {
+bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& runs,
+                    const std::vector<CellSummary>& cells) {
   std::set<double> lrs;
   for (const auto& run : runs) {
     if (run.learner == "simulated" && !run.diverged) lrs.insert(run.lr);
@@ -206,28 +207,37 @@ bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& ru
   std::string series;
   size_t k = 0;
   for (const double lr : lrs) {
-    const std::string data = fmt::format("{}/simulator_lr{}.dat", out_dir, k);
-    std::ofstream out(data);
-    out << "# separation T/lr q_above presentation seed\n";
+    const std::string dots = fmt::format("{}/simulator_dots_lr{}.dat", out_dir, k);
+    const std::string means = fmt::format("{}/simulator_means_lr{}.dat", out_dir, k);
+    std::ofstream dot_file(dots), mean_file(means);
+    dot_file << "# separation T/lr q_above presentation seed\n";
     for (const auto& run : runs) {
       if (run.learner != "simulated" || run.diverged || run.lr != lr) continue;
-      out << fmt::format("{:.6g} {:.6g} {:.4g} {}\n", run.presentation / run.lr,
-                         run.measure.q_above_null(), run.presentation, run.seed);
+      dot_file << fmt::format("{:.6g} {:.6g} {:.4g} {}\n", run.presentation / run.lr,
+                              run.measure.q_above_null(), run.presentation, run.seed);
     }
-    series += fmt::format("{}'{}' using 1:2 with points pointtype 7 pointsize 0.6 linecolor rgb "
-                          "'{}' title 'lr {:.3g}'",
-                          k == 0 ? "" : ", ", data, kColours[k % 6], lr);
+    mean_file << "# separation mean low high\n";
+    for (const auto& cell : cells) {
+      if (cell.learner != "simulated" || cell.lr != lr) continue;
+      const auto& v = cell.values[kAbove];
+      mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n", cell.presentation / cell.lr,
+                               v.estimate, v.low, v.high);
+    }
+    series += fmt::format(", '{0}' using 1:2 with points pointtype 7 pointsize 0.4 linecolor rgb "
+                          "'{1}' notitle, '{2}' using 1:2:3:4 with yerrorlines pointtype 7 "
+                          "linecolor rgb '{1}' title 'lr {3:.3g}: mean, 95% CI'",
+                          dots, kColours[k % 6], means, lr);
     ++k;
   }
   const std::string png = out_dir + "/community_simulator.png";
   return run_gnuplot(
       out_dir + "/community_simulator.gp",
-      terminal(png, 640, 440) +
-          fmt::format("set title 'Simulator (modular task, fixed epochs): Q - strength null "
-                      "versus timescale separation tau_W / tau_c = T / (lr tau_c)'\n"
+      terminal(png, 700, 460) +
+          fmt::format("set title \"Simulator, modular task, fixed epochs: Q - strength null\\n"
+                      "versus timescale separation tau_W / tau_c = T / (lr tau_c), tau_c = 1\"\n"
                       "set logscale x\nset xlabel 'T / lr'\nset ylabel 'Q - null'\nset grid\n"
-                      "set key top left\nplot 0 with lines dashtype 3 linecolor rgb 'black' "
-                      "notitle, {}\n",
+                      "set key top right opaque\nplot 0 with lines dashtype 3 linecolor rgb "
+                      "'black' notitle{}\n",
                       series));
 }
 
@@ -262,7 +272,7 @@ std::vector<std::string> draw_figures(const std::string& out_dir,
   add(plot_nmi(out_dir, cells, control, tasks, schedules, lr_low, lr_high),
       "community_nmi_vs_lr.png");
   if (!sensitivity.empty()) add(plot_sensitivity(out_dir, sensitivity), "community_sensitivity.png");
-  add(plot_simulator(out_dir, runs), "community_simulator.png");
+  add(plot_simulator(out_dir, runs, cells), "community_simulator.png");
   return written;
 }
 
