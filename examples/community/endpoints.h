@@ -33,11 +33,26 @@ struct DistanceRegression {
   analysis::Interval per_decade_lr, per_decade_displacement;  // 95 % cluster bootstrap
 };
 
+// The simulator grid at one learning rate: Q - strength null per decade of timescale separation
+// T / lr (tau_c = 1), over the presentation times.
+struct SeparationEndpoint {
+  double lr = 0.0;
+  int64_t runs = 0;
+  analysis::Interval slope;  // 95 % cluster bootstrap
+  double p = 0.0;            // permutation p-value
+  double p_holm = 0.0;       // Holm-adjusted over the grid's learning rates (a family of its own)
+};
+
 struct Endpoints {
   double bound = 0.0;  // TOST bound on |slope per decade|
   std::vector<TrendEndpoint> trends;  // the primary first
   std::vector<DistanceRegression> regressions;
+  std::vector<SeparationEndpoint> separations;
 };
+
+// The endpoints of the simulated learner's runs (see SeparationEndpoint) are added to
+// `endpoints`, one per learning rate with at least two presentation times.
+void test_separation(const std::vector<RunRecord>& runs, uint64_t seed, Endpoints& endpoints);
 
 // The endpoints of `learner`'s runs on `circuit`; bound: the equivalence bound per decade.
 Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& circuit,

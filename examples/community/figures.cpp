@@ -13,8 +13,6 @@ namespace eiprop {
 namespace examples {
 namespace {
 
-constexpr size_t kAbove = 0, kNmi = 4;  // positions in kSummarised
-
 const char* kColours[] = {"#c0392b", "#2471a3", "#1e8449", "#7d3c98", "#b9770e", "#566573"};
 
 std::string terminal(const std::string& png, int width, int height) {
@@ -40,14 +38,14 @@ bool is_grid_run(const RunRecord& run) {
 // Per seed (dots, jittered in lr by seed) and per cell (mean, 95 % interval) of one quantity.
 void write_trend_data(const std::string& dots, const std::string& means,
                       const std::vector<RunRecord>& runs, const std::vector<CellSummary>& cells,
-                      const std::string& task, const std::string& schedule, size_t position) {
+                      const std::string& task, const std::string& schedule, Quantity quantity) {
   std::ofstream dot_file(dots), mean_file(means);
   dot_file << "# lr (jittered) value seed\n";
   for (const auto& run : runs) {
     if (!is_grid_run(run) || run.task != task || run.schedule != schedule) continue;
     const double jitter = std::pow(1.12, (static_cast<double>(run.seed % 11) - 5.0) / 5.0);
     dot_file << fmt::format("{:.6g} {:.6g} {}\n", run.lr * jitter,
-                            quantity_of(run, kSummarised[position]), run.seed);
+                            quantity_of(run, quantity), run.seed);
   }
   mean_file << "# lr mean low high\n";
   for (const auto& cell : cells) {
@@ -55,14 +53,14 @@ void write_trend_data(const std::string& dots, const std::string& means,
         cell.schedule != schedule) {
       continue;
     }
-    const auto& v = cell.values[position];
+    const auto& v = cell.value(quantity);
     mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n", cell.lr, v.estimate, v.low, v.high);
   }
 }
 
-std::string band(const CellSummary* control, size_t position, const std::string& what) {
+std::string band(const CellSummary* control, Quantity quantity, const std::string& what) {
   if (control == nullptr) return "";
-  const auto& v = control->values[position];
+  const auto& v = control->value(quantity);
   return fmt::format("'+' using 1:({:.6g}):({:.6g}) with filledcurves fillcolor rgb '#d5f5e3' "
                      "title 'positive control ({}), 95% CI', ",
                      v.low, v.high, what);
@@ -77,7 +75,7 @@ bool plot_q_vs_lr(const std::string& out_dir, const std::vector<RunRecord>& runs
     for (const auto& schedule : schedules) {
       const std::string dots = fmt::format("{}/q_dots_{}_{}.dat", out_dir, task, schedule);
       const std::string means = fmt::format("{}/q_means_{}_{}.dat", out_dir, task, schedule);
-      write_trend_data(dots, means, runs, cells, task, schedule, kAbove);
+      write_trend_data(dots, means, runs, cells, task, schedule, Quantity::q_above_strength_null);
       plots += fmt::format(
           "set title '{} / {}'\n"
           "plot {}0 with lines dashtype 3 linecolor rgb 'black' notitle, "
@@ -85,7 +83,7 @@ bool plot_q_vs_lr(const std::string& out_dir, const std::vector<RunRecord>& runs
           "title 'seeds', "
           "'{}' using 1:2:3:4 with yerrorlines linecolor rgb '#c0392b' pointtype 7 "
           "title 'mean, 95% bootstrap CI'\n",
-          task, schedule, band(control, kAbove, "L1 cost"), dots, means);
+          task, schedule, band(control, Quantity::q_above_strength_null, "L1 cost"), dots, means);
     }
   }
   const std::string png = out_dir + "/community_q_vs_lr.png";
@@ -146,7 +144,7 @@ bool plot_nmi(const std::string& out_dir, const std::vector<CellSummary>& cells,
             cell.schedule != schedules[k]) {
           continue;
         }
-        const auto& v = cell.values[kNmi];
+        const auto& v = cell.value(Quantity::nmi);
         out << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n",
                            cell.lr * std::pow(1.06, static_cast<double>(k) - 1.0), v.estimate,
                            v.low, v.high);
@@ -157,7 +155,7 @@ bool plot_nmi(const std::string& out_dir, const std::vector<CellSummary>& cells,
     }
     plots += fmt::format("set title '{}'\nplot {}0 with lines dashtype 3 linecolor rgb "
                          "'black' notitle{}\n",
-                         task, band(control, kNmi, "L1 cost"), series);
+                         task, band(control, Quantity::nmi, "L1 cost"), series);
   }
   const std::string png = out_dir + "/community_nmi_vs_lr.png";
   return run_gnuplot(
@@ -219,7 +217,7 @@ bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& ru
     mean_file << "# separation mean low high\n";
     for (const auto& cell : cells) {
       if (cell.learner != "simulated" || cell.lr != lr) continue;
-      const auto& v = cell.values[kAbove];
+      const auto& v = cell.value(Quantity::q_above_strength_null);
       mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n", cell.presentation / cell.lr,
                                v.estimate, v.low, v.high);
     }

@@ -401,13 +401,13 @@ void print_table(const std::vector<CellSummary>& cells) {
              "task", "learner", "schedule", "lr", "runs", "T", "Q", "null Q",
              "Q - strength null [95% CI]", "NMI [95% CI]", "score", "steps");
   for (const auto& c : cells) {
-    const auto& above = c.values[0];
-    const auto& nmi = c.values[4];
+    const auto& above = c.value(Quantity::q_above_strength_null);
+    const auto& nmi = c.value(Quantity::nmi);
     fmt::print("{:<9} {:<11} {:<14} {:>7.3g} {:>5} {:>7.3g} {:>7.4f} {:>8.4f} {:>+8.4f} "
                "[{:+.4f}, {:+.4f}] {:>6.3f} [{:.3f}, {:.3f}] {:>9.3f} {:>7.0f}{}\n",
                c.task, c.learner, c.schedule, c.lr, c.runs, c.presentation, c.q,
                c.strength_null_q, above.estimate, above.low, above.high, nmi.estimate, nmi.low,
-               nmi.high, c.values[5].estimate, c.values[7].estimate,
+               nmi.high, c.value(Quantity::test_score).estimate, c.value(Quantity::steps).estimate,
                c.diverged > 0 ? fmt::format("  ({} diverged)", c.diverged) : "");
   }
 }
@@ -418,21 +418,25 @@ void report(const Study& study, const Settings& settings, double seconds) {
   write_summary_csv(summary_csv, cells);
   print_table(cells);
   const CellSummary* control = find_cell(cells, "autograd_l1");
-  const double effect = control != nullptr ? control->values[0].estimate : std::nan("");
+  const double effect = control != nullptr
+                            ? control->value(Quantity::q_above_strength_null).estimate
+                            : std::nan("");
   if (control != nullptr) {
+    const auto& above = control->value(Quantity::q_above_strength_null);
+    const auto& nmi = control->value(Quantity::nmi);
     fmt::print("\nPositive control (hidden {}, L1 {:.3g}, lr {:.3g}, {} steps): Q - strength null "
                "{:+.4f} [{:+.4f}, {:+.4f}], NMI {:.3f} [{:.3f}, {:.3f}], R^2 {:.3f}\n",
                settings.control_hidden, settings.control_cost, settings.control_lr,
-               settings.control_steps, effect, control->values[0].low, control->values[0].high,
-               control->values[4].estimate, control->values[4].low, control->values[4].high,
-               control->values[5].estimate);
+               settings.control_steps, effect, above.low, above.high, nmi.estimate, nmi.low,
+               nmi.high, control->value(Quantity::test_score).estimate);
   }
   const auto sensitivity_rows = sensitivity(study, settings);
   write_sensitivity(settings.out_dir + "/sensitivity.csv", sensitivity_rows);
   const double bound = std::isfinite(effect) ? settings.equivalence_fraction * std::abs(effect)
                                              : std::nan("");
-  const auto endpoints = test_endpoints(study.runs, settings.circuits.front(), "rule",
-                                        settings.tasks, settings.schedules, bound, /*seed=*/1);
+  auto endpoints = test_endpoints(study.runs, settings.circuits.front(), "rule", settings.tasks,
+                                  settings.schedules, bound, /*seed=*/1);
+  test_separation(study.runs, /*seed=*/1, endpoints);
   std::ofstream endpoints_csv(settings.out_dir + "/endpoints.csv");
   write_endpoints_csv(endpoints_csv, endpoints);
   print_endpoints(endpoints);

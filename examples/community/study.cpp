@@ -3,7 +3,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <tuple>
 
@@ -168,6 +170,11 @@ double quantity_of(const RunRecord& run, Quantity quantity) {
       return run.reached ? 1.0 : 0.0;
   }
   return std::nan("");
+}
+
+const analysis::Interval& CellSummary::value(Quantity quantity) const {
+  const auto* position = std::find(std::begin(kSummarised), std::end(kSummarised), quantity);
+  return values.at(static_cast<size_t>(position - std::begin(kSummarised)));
 }
 
 std::vector<CellSummary> summarise(const std::vector<RunRecord>& runs, uint64_t seed) {

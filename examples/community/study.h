@@ -106,6 +106,8 @@ struct CellSummary {
   double lr = 0.0, presentation = 0.0;
   int64_t runs = 0, diverged = 0;
   std::vector<analysis::Interval> values;  // per kSummarised: mean, 95 % bootstrap interval
+  // The entry of `quantity` in values (one of kSummarised).
+  const analysis::Interval& value(Quantity quantity) const;
   double q = 0.0, strength_null_q = 0.0, shuffle_null_q = 0.0;  // means, for the table
 };
 
