@@ -131,7 +131,8 @@ void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
   out << "endpoint,task,schedule,quantity,runs,slope_per_decade,low_95,high_95,low_90,high_90,"
          "permutation_p,holm_p,tost_bound,equivalent\n";
   for (const auto& t : endpoints.trends) {
-    out << fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4g},{:.4g},{:.6g},{}\n",
+    out << fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4g},{:.4g},{:.6g},"
+                       "{}\n",
                        t.primary ? "primary" : "secondary", t.task, t.schedule,
                        quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low,
                        t.slope.high, t.slope_90.low, t.slope_90.high, t.p, t.p_holm,

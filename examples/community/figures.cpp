@@ -269,7 +269,9 @@ std::vector<std::string> draw_figures(const std::string& out_dir,
   add(plot_q_vs_displacement(out_dir, runs, schedules), "community_q_vs_displacement.png");
   add(plot_nmi(out_dir, cells, control, tasks, schedules, lr_low, lr_high),
       "community_nmi_vs_lr.png");
-  if (!sensitivity.empty()) add(plot_sensitivity(out_dir, sensitivity), "community_sensitivity.png");
+  if (!sensitivity.empty()) {
+    add(plot_sensitivity(out_dir, sensitivity), "community_sensitivity.png");
+  }
   add(plot_simulator(out_dir, runs, cells), "community_simulator.png");
   return written;
 }

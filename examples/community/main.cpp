@@ -320,6 +320,7 @@ void train_positive_control(const Settings& settings, Progress& progress) {
   TrainingSettings training = settings.training;
   training.hidden = settings.control_hidden;
   training.connection_cost = settings.control_cost;
+  // control_steps steps of control_lr, whatever the lr: an equal-distance schedule of that length.
   training.schedule = Schedule::equal_distance;
   training.distance = settings.control_lr * static_cast<double>(settings.control_steps);
   training.max_steps = settings.control_steps;
