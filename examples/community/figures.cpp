@@ -100,22 +100,22 @@ bool plot_q_vs_lr(const std::string& out_dir, const std::vector<RunRecord>& runs
 }
 
 bool plot_q_vs_displacement(const std::string& out_dir, const std::vector<RunRecord>& runs,
-                            const std::vector<std::string>& schedules) {
+                            const std::string& task, const std::vector<std::string>& schedules) {
   std::string plots;
   for (const auto& schedule : schedules) {
     const std::string data = fmt::format("{}/q_displacement_{}.dat", out_dir, schedule);
     std::ofstream out(data);
     out << "# displacement q_above log10_lr\n";
     for (const auto& run : runs) {
-      if (!is_grid_run(run) || run.task != "modular" || run.schedule != schedule) continue;
+      if (!is_grid_run(run) || run.task != task || run.schedule != schedule) continue;
       out << fmt::format("{:.6g} {:.6g} {:.4f}\n", run.displacement, run.measure.q_above_null(),
                          std::log10(run.lr));
     }
     plots += fmt::format(
-        "set title 'modular / {}'\n"
+        "set title '{} / {}'\n"
         "plot 0 with lines dashtype 3 linecolor rgb 'black' notitle, "
         "'{}' using 1:2:3 with points pointtype 7 pointsize 0.5 linecolor palette notitle\n",
-        schedule, data);
+        task, schedule, data);
   }
   const std::string png = out_dir + "/community_q_vs_displacement.png";
   return run_gnuplot(
@@ -266,7 +266,10 @@ std::vector<std::string> draw_figures(const std::string& out_dir,
   };
   add(plot_q_vs_lr(out_dir, runs, cells, control, tasks, schedules, lr_low, lr_high),
       "community_q_vs_lr.png");
-  add(plot_q_vs_displacement(out_dir, runs, schedules), "community_q_vs_displacement.png");
+  // The primary task where it was trained, else the first.
+  const bool modular = std::find(tasks.begin(), tasks.end(), "modular") != tasks.end();
+  add(plot_q_vs_displacement(out_dir, runs, modular ? "modular" : tasks.front(), schedules),
+      "community_q_vs_displacement.png");
   add(plot_nmi(out_dir, cells, control, tasks, schedules, lr_low, lr_high),
       "community_nmi_vs_lr.png");
   if (!sensitivity.empty()) {

@@ -3,7 +3,7 @@
 //   schedule: every seed (dots), the cell mean with its 95 % bootstrap interval, the positive
 //   control's interval (band) and zero;
 // - community_q_vs_displacement.png: Q - null versus the relative weight displacement, coloured
-//   by log10 lr, one panel per schedule (modular task);
+//   by log10 lr, one panel per schedule (the modular task, else the first task trained);
 // - community_nmi_vs_lr.png: NMI(partition found, task partition) versus learning rate per
 //   schedule, with the positive control's band;
 // - community_sensitivity.png: Q - null and NMI of the rule's circuits with their cross-task
