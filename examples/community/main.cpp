@@ -48,6 +48,7 @@ struct Settings {
   int64_t two_task_train = 1000, two_task_test = 1000, two_task_inputs = 8, two_task_outputs = 2;
   int64_t teacher_hidden = 4;
   int64_t null_samples = 20;
+  int64_t null_sweeps = 300;
   // The positive control.
   int control_seeds = 20;
   int64_t control_hidden = 6;
@@ -113,6 +114,8 @@ void add_study_options(CLI::App& app, Settings& s) {
                       "criterion: steps between checks of the training score");
   add_positive_option(app, "--null-samples", s.null_samples,
                       "copies per circuit of each null model (strength, shuffle)");
+  add_positive_option(app, "--null-sweeps", s.null_sweeps,
+                      "strength null: annealing sweeps (swap proposals per synapse)");
 }
 
 void add_control_options(CLI::App& app, Settings& s) {
@@ -175,6 +178,10 @@ int parse(int argc, char** argv, Settings& settings) {
     return 2;
   }
   return -1;
+}
+
+MeasureSettings measure_settings(const Settings& s) {
+  return {analysis::parse_community_method(s.method), s.null_samples, s.null_sweeps};
 }
 
 // The task of one seed: its own teacher (and, for the entangled control, its own rotation).
@@ -253,10 +260,8 @@ RunRecord train_and_measure(const Task& task, const std::string& circuit, Learne
     run.displacement = relative_distance(trained.trained, trained.initial);
     const auto partition = task.name == "fashion" ? TaskPartition{}
                                                   : two_task_partition(trained.trained);
-    run.measure = measure_communities(trained.trained,
-                                      analysis::parse_community_method(settings.method),
-                                      settings.null_samples, static_cast<uint64_t>(seed),
-                                      partition);
+    run.measure = measure_communities(trained.trained, measure_settings(settings),
+                                      static_cast<uint64_t>(seed), partition);
     if (trained_out != nullptr) *trained_out = trained.trained;
   }
   if (initial_out != nullptr) *initial_out = trained.initial;
@@ -300,8 +305,7 @@ void train_grid(const Settings& settings, Progress& progress, Study& study) {
                 auto init = record_of(task, circuit, "init", "none", 0.0, seed);
                 init.test_score = std::nan("");
                 init.measure = measure_communities(
-                    initial, analysis::parse_community_method(settings.method),
-                    settings.null_samples, static_cast<uint64_t>(seed),
+                    initial, measure_settings(settings), static_cast<uint64_t>(seed),
                     task_name == "fashion" ? TaskPartition{} : two_task_partition(initial));
                 progress.record(std::move(init));
                 initial_recorded = true;
@@ -337,13 +341,12 @@ void train_positive_control(const Settings& settings, Progress& progress) {
 std::vector<SensitivityRow> sensitivity(const Study& study, const Settings& settings) {
   std::vector<SensitivityRow> rows;
   if (study.sensitivity_circuits.size() < 2) return rows;
-  const auto method = analysis::parse_community_method(settings.method);
   for (const double epsilon : settings.epsilons) {
     std::vector<double> q_above, nmi;
     for (size_t i = 0; i < study.sensitivity_circuits.size(); ++i) {
       const auto scaled = scale_cross_task(study.sensitivity_circuits[i], epsilon);
       const auto measure =
-          measure_communities(scaled, method, settings.null_samples,
+          measure_communities(scaled, measure_settings(settings),
                               static_cast<uint64_t>(study.sensitivity_seeds[i]),
                               two_task_partition(scaled));
       q_above.push_back(measure.q_above_null());

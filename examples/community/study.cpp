@@ -48,8 +48,9 @@ TaskPartition two_task_partition(const analysis::CircuitConnectivity& circuit) {
 }
 
 CommunityMeasure measure_communities(const analysis::CircuitConnectivity& circuit,
-                                     analysis::CommunityMethod method, int64_t null_samples,
-                                     uint64_t seed, const TaskPartition& partition) {
+                                     const MeasureSettings& settings, uint64_t seed,
+                                     const TaskPartition& partition) {
+  const auto method = settings.method;
   CommunityMeasure measure;
   const auto found = analysis::detect_communities(analysis::weighted_graph(circuit), method, seed);
   measure.q = found.modularity;
@@ -59,9 +60,10 @@ CommunityMeasure measure_communities(const analysis::CircuitConnectivity& circui
   measure.q_signed = analysis::signed_modularity(circuit, found.membership);
   measure.nmi = partition_nmi(found.membership, partition);
   std::vector<double> strength_q, strength_projection, strength_signed, shuffle_q;
-  for (int64_t s = 0; s < null_samples; ++s) {
+  for (int64_t s = 0; s < settings.null_samples; ++s) {
     const uint64_t copy_seed = seed * 7919 + 17 + static_cast<uint64_t>(s);
-    const auto preserved = analysis::preserve_strengths(circuit, copy_seed);
+    const auto preserved =
+        analysis::preserve_strengths(circuit, copy_seed, settings.null_sweeps);
     measure.strength_error = std::max(measure.strength_error, preserved.strength_error);
     const auto copy = analysis::detect_communities(analysis::weighted_graph(preserved.circuit),
                                                    method, copy_seed);

@@ -51,11 +51,17 @@ struct TaskPartition {
 // The task partition of a circuit whose input is [x_a, x_b] and output [y_a, y_b] (equal halves).
 TaskPartition two_task_partition(const analysis::CircuitConnectivity& circuit);
 
-// Communities and nulls of one circuit: `null_samples` copies of each null model; every seed
-// derives from `seed`.
+// How communities are found and compared with chance.
+struct MeasureSettings {
+  analysis::CommunityMethod method = analysis::CommunityMethod::louvain;
+  int64_t null_samples = 20;  // copies of each null model
+  int64_t null_sweeps = 300;  // strength null: annealing sweeps (analysis::preserve_strengths)
+};
+
+// Communities and nulls of one circuit; every seed derives from `seed`.
 CommunityMeasure measure_communities(const analysis::CircuitConnectivity& circuit,
-                                     analysis::CommunityMethod method, int64_t null_samples,
-                                     uint64_t seed, const TaskPartition& partition);
+                                     const MeasureSettings& settings, uint64_t seed,
+                                     const TaskPartition& partition);
 
 // ||a - b|| / ||b|| over all projections.
 double relative_distance(const analysis::CircuitConnectivity& a,
