@@ -54,7 +54,8 @@ Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& 
     trend.slope_90 = analysis::clustered_slope(s.log_lr, s.y, s.seed, 0.90, 2000, seed);
     trend.p = analysis::permutation_slope_p(s.log_lr, s.y, s.seed, 2000, seed);
     trend.p_holm = trend.p;
-    trend.equivalent = analysis::equivalent(trend.slope_90, bound);
+    // No positive control, no bound: no equivalence test.
+    trend.equivalent = std::isfinite(bound) && analysis::equivalent(trend.slope_90, bound);
     endpoints.trends.push_back(trend);
   };
   const std::string primary_task = "modular", primary_schedule = "equal_distance";
@@ -165,7 +166,10 @@ void print_endpoints(const Endpoints& endpoints) {
                "Holm p {:.4f}  {}\n",
                t.primary ? "PRIMARY" : "secondary", t.task, t.schedule,
                quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low, t.slope.high,
-               t.p, t.p_holm, t.equivalent ? "equivalent to 0" : "not shown equivalent");
+               t.p, t.p_holm,
+               !std::isfinite(endpoints.bound) ? "no TOST (no positive control)"
+               : t.equivalent                  ? "equivalent to 0"
+                                               : "not shown equivalent");
   }
   for (const auto& r : endpoints.regressions) {
     fmt::print("{:<9} equal distance: Q - null = b1 log10 lr + b2 log10 displacement: b1 {:+.4f} "

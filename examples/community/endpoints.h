@@ -25,7 +25,7 @@ struct TrendEndpoint {
   analysis::Interval slope_90;  // the 90 % interval the TOST reads
   double p = 0.0;               // permutation p-value
   double p_holm = 0.0;          // Holm-adjusted within the secondary family (primary: p)
-  bool equivalent = false;      // |slope| < bound by TOST at alpha 0.05
+  bool equivalent = false;      // |slope| < bound by TOST at alpha 0.05 (false: no bound)
 };
 
 struct DistanceRegression {
@@ -44,7 +44,7 @@ struct SeparationEndpoint {
 };
 
 struct Endpoints {
-  double bound = 0.0;  // TOST bound on |slope per decade|
+  double bound = 0.0;  // TOST bound on |slope per decade| (NaN without a positive control)
   std::vector<TrendEndpoint> trends;  // the primary first
   std::vector<DistanceRegression> regressions;
   std::vector<SeparationEndpoint> separations;
