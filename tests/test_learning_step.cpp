@@ -218,6 +218,27 @@ TEST_F(LearningStepRefusals, BadLossesAndTargets) {
                  {"eiprop::learning_step", "target holds NaN or Inf"});
 }
 
+// A NaN target where a relu output is silent for the whole sample: the imbalance there is
+// dropped by the gate (every update stays finite), but the target is still refused.
+TEST(LearningStep, RefusesANonFiniteTargetBehindASilentReluOutput) {
+  auto circuit = make_circuit({5, 6, 3}, 4, {"tanh", "relu"}, true, at::kDouble, 11);
+  circuit.biases[1]->fill_(-100.0);  // every output neuron silent for every sample
+  auto weights = copies(circuit.weights);
+  auto biases = copies(circuit.biases);
+  auto target = circuit.target.clone();
+  target[2][0] = std::numeric_limits<double>::quiet_NaN();
+  expect_error(
+      [&] {
+        learning_step(circuit.input, target, weights, biases, circuit.activations, kLr,
+                      "squared_error", {});
+      },
+      {"eiprop::learning_step", "target holds NaN or Inf"});
+  for (size_t l = 0; l < weights.size(); ++l) {
+    EXPECT_TRUE(at::equal(weights[l], circuit.weights[l])) << l;
+    EXPECT_TRUE(at::equal(*biases[l], *circuit.biases[l])) << l;
+  }
+}
+
 TEST_F(LearningStepRefusals, BadInputLearningRateAndOptions) {
   auto bad_input = circuit.input.clone();
   bad_input[0][0] = std::numeric_limits<double>::infinity();

@@ -11,7 +11,9 @@ with lr from the same initial weights on the same batches:
 
 Every repetition runs every contestant once, in a fresh random order, after --warmup untimed
 steps of each; the table shows medians and the ratio of medians to autograd's, and each path's
-relative weight difference from autograd's after all steps. Target: <= 1.05x autograd.
+relative weight difference from autograd's after all steps and the minor page faults it took per
+step (`faults`, autograd's in brackets; --heap kept removes them for every contestant). Target:
+<= 1.05x autograd.
 """
 import argparse
 import copy
@@ -69,12 +71,14 @@ def measure(batch, args, clock):
     batches = [(torch.rand(batch, 1, 28, 28, generator=generator),
                 torch.randint(0, 10, (batch,), generator=generator)) for _ in range(4)]
     steps, models = contestants(args.lr, args.seed, args.method)
-    medians, samples = interleaved(steps, batches, args, clock)
+    medians, samples, faults = interleaved(steps, batches, args, clock)
     return [{"batch": batch, "method": args.method, "path": key, "step_ms": medians[key] * 1e3,
              "autograd_ms": medians["autograd"] * 1e3,
              "ratio": medians[key] / medians["autograd"], "target": TARGET,
              "meets_target": medians[key] / medians["autograd"] <= TARGET,
              "weight_difference": relative_difference(models[key], models["autograd"]),
+             "page_faults_per_step": faults[key],
+             "autograd_page_faults_per_step": faults["autograd"],
              "repetitions": len(samples[key])}
             for key in steps if key != "autograd"]
 
@@ -88,14 +92,15 @@ def main(argv=None):
     clock = start_timing(parser, args)
     rows = []
     print(f"{'batch':>6}  {'method':<8}{'path':<15}{'step ms':>9}{'autograd ms':>12}{'ratio':>7}"
-          f"{'target':>9}{'weight diff':>12}")
+          f"{'target':>9}{'weight diff':>12}  faults")
     for batch in (int(b) for b in args.batches.split(",")):
         for row in measure(batch, args, clock):
             rows.append(row)
             target = ("" if row["meets_target"] else "MISS") + f"<={row['target']:.2f}"
             print(f"{row['batch']:>6}  {row['method']:<8}{row['path']:<15}{row['step_ms']:>9.3f}"
                   f"{row['autograd_ms']:>12.3f}{row['ratio']:>7.3f}{target:>9}"
-                  f"{row['weight_difference']:>12.1e}", flush=True)
+                  f"{row['weight_difference']:>12.1e}  {row['page_faults_per_step']:.0f} "
+                  f"({row['autograd_page_faults_per_step']:.0f})", flush=True)
     write_json(args, rows, dtype="float32")
     return 0
 

@@ -19,9 +19,11 @@ layer, the retrograde credit: the products autograd makes) per second, relative 
 `weight diff` is each path's relative weight difference from autograd's after all steps.
 """
 import argparse
+import ctypes
 import json
 import platform
 import random
+import resource
 import statistics
 import sys
 import time
@@ -184,20 +186,26 @@ def relative_difference(layers, reference_layers):
 def interleaved(timed, batches, args, clock):
     """Every repetition runs every contestant (timed[key](x, y)) once, in a fresh random order
     (seeded by args.seed), on the repetition's batch; args.warmup repetitions are not timed.
-    Returns (median seconds, samples) per key."""
+    Returns (median seconds, samples, page faults per step) per key: the faults are the minor
+    page faults the process took during the key's timed steps (memory the allocator had given
+    back to the system and took again), averaged."""
     samples = {key: [] for key in timed}
+    faults = {key: 0 for key in timed}
     order = random.Random(args.seed)
     for repetition in range(args.warmup + args.repetitions):
         keys = list(timed)
         order.shuffle(keys)
         x, y = batches[repetition % len(batches)]
         for key in keys:
+            faulted = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start = clock()
             timed[key](x, y)
             elapsed = clock() - start
             if repetition >= args.warmup:
                 samples[key].append(elapsed)
-    return {key: statistics.median(values) for key, values in samples.items()}, samples
+                faults[key] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faulted
+    return ({key: statistics.median(values) for key, values in samples.items()}, samples,
+            {key: count / args.repetitions for key, count in faults.items()})
 
 
 def timing_arguments(parser):
@@ -210,12 +218,30 @@ def timing_arguments(parser):
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", help="write the rows and the machine's context here")
+    parser.add_argument("--heap", choices=["trimmed", "kept"], default="trimmed",
+                        help="trimmed: glibc malloc's defaults, which give freed memory at the "
+                        "top of the heap back to the system, so a step may pay page faults to "
+                        "take it again; kept: no trimming and no mmap below 32 MiB (mallopt), "
+                        "so that no contestant pays for that")
+
+
+# glibc's mallopt parameters (malloc.h).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 
 
 def start_timing(parser, args):
-    """Checks the timing flags, sets the threads; returns the clock."""
+    """Checks the timing flags, sets the threads and the heap policy; returns the clock."""
     if args.repetitions < 1 or args.warmup < 0:
         parser.error("--repetitions must be >= 1 and --warmup >= 0")
+    if args.heap == "kept":
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+            kept = (libc.mallopt(M_TRIM_THRESHOLD, 2**30) == 1 and
+                    libc.mallopt(M_MMAP_THRESHOLD, 32 * 2**20) == 1)
+        except (OSError, AttributeError):
+            kept = False
+        if not kept:
+            parser.error("--heap kept needs glibc's malloc (mallopt)")
     torch.set_num_threads(args.threads)
     return time.process_time if args.clock == "cpu" else time.perf_counter
 
@@ -225,7 +251,7 @@ def write_json(args, rows, **context):
     if not args.json:
         return
     context.update({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                    "clock": args.clock, "machine": platform.processor() or platform.machine(),
+                    "clock": args.clock, "heap": args.heap, "machine": platform.processor() or platform.machine(),
                     "python": sys.version.split()[0], "eiprop": eiprop.build_info()})
     with open(args.json, "w") as out:
         json.dump({"context": context, "rows": rows}, out, indent=1, default=str)
@@ -250,7 +276,7 @@ def measure(widths, batch, methods, args, dtype, clock):
             timed[key] = step
             weights[key] = layers
     timed["mm"] = mm_contestant(widths, batch, dtype)
-    medians, samples = interleaved(timed, batches, args, clock)
+    medians, samples, faults = interleaved(timed, batches, args, clock)
     flops = gemm_flops(widths, batch)
     mm_rate = flops / medians["mm"]
     rows = []
@@ -266,6 +292,8 @@ def measure(widths, batch, methods, args, dtype, clock):
             "gemm_percent_of_mm": 100 * (flops / medians[key]) / mm_rate,
             "autograd_gemm_percent_of_mm": 100 * (flops / medians["autograd"]) / mm_rate,
             "weight_difference": relative_difference(weights[key], weights["autograd"]),
+            "page_faults_per_step": faults[key],
+            "autograd_page_faults_per_step": faults["autograd"],
             "repetitions": len(samples[key]),
         })
     return rows

@@ -202,20 +202,6 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   }
   auto gradients = plasticity_updates(graph.circuit.projections(), credits.balance_credits,
                                       all_rates, /*scale=*/1.0, weight_wanted, bias_wanted);
-  if (exact_schedule) {
-    std::vector<at::Tensor> scanned(drives.begin(), drives.end());
-    scanned.insert(scanned.end(), rates.begin(), rates.end());
-    for (const auto* list : {&gradients.weight_updates, &gradients.bias_updates}) {
-      for (const auto& gradient : *list) {
-        if (gradient.defined()) scanned.push_back(gradient);
-      }
-    }
-    if (input_wanted && credits.credits[0].defined()) scanned.push_back(credits.credits[0]);
-    // (When the states and credits are finite, a non-finite gradient overflowed the dtype: it is
-    // returned as autograd returns it, for a gradient scaler to see.)
-    check_finite_step(op, "the credits (backward)", options, std::move(scanned), credits,
-                      check_states);
-  }
   // A fixed projection's gradient is as empty as its placeholder weight, and like it.
   for (int64_t k = 0; k < projection_count; ++k) {
     if (weight_wanted[k] && !graph.circuit.projection(k).plastic()) {

@@ -3,7 +3,8 @@
 // calls through the dispatcher, so that torch.compile and torch.export can trace both passes
 // with fake kernels (as torchvision's ops do):
 //   _circuit_forward / _graph_circuit_forward: every population's rate and drive at the E-I
-//     equilibrium (what the backward needs), validated exactly as circuit / graph_circuit;
+//     equilibrium and every max_pool2d projection's window winners (what the backward needs),
+//     validated exactly as circuit / graph_circuit;
 //   _circuit_backward / _graph_circuit_backward: the gradients by credit relaxation
 //     (docs/theory.md §7): dLoss/dW_k = -delta_{post[k]}^T r_{pre[k]},
 //     dLoss/db_p = -sum_batch delta_p, dLoss/dinput = -input_credit.

@@ -161,29 +161,39 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
 
   // The updates held in fresh tensors (every conv2d weight's, every bias's: small) are computed
   // now and read whole; a dense weight's is made inside the GEMM that writes it, so what is read
-  // for it is a bound: |lr/B delta^T r| <= lr max|delta| max|r|, computed in the dtype, so that it
-  // is infinite whenever the update could overflow. A non-finite input, rate or credit reaches
-  // one of these, or nothing the rule writes (a credit an activation's gate drops); the input and
-  // the output rates, which the caller reads, are read too. Each is one min/max pass (its largest
-  // magnitude, NaN or Inf when it holds one), all fetched in one synchronisation; a refused step
-  // writes nothing.
+  // for it is a bound: the GEMM sums delta_b^T r_b over the batch and scales by lr/B, so every
+  // partial sum and the update lie within max(|lr|, B) max|delta| max|r|, computed in the dtype,
+  // so that it is infinite whenever they could overflow. A non-finite input, rate or credit
+  // reaches one of these, or nothing the rule writes (a credit an activation's gate drops); the
+  // input, the output rates (which the caller reads) and the output imbalance (where a bad
+  // target enters) are read too. Each is one min/max pass (its largest magnitude, NaN or Inf when
+  // it holds one), all fetched in one synchronisation; a refused step writes nothing.
   const auto largest = [](const at::Tensor& tensor) {
     // (A population of width 0 has no entries.)
     if (tensor.numel() == 0) return at::zeros({}, tensor.options());
     const auto extremes = at::aminmax(tensor);
     return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
   };
+  const auto populations = circuit.populations();
+  std::vector<at::Tensor> largest_rate(populations + 1), largest_credit(populations + 1);
+  const auto rate_bound = [&](int64_t p) -> const at::Tensor& {
+    if (!largest_rate[p].defined()) largest_rate[p] = largest(rates.rates[p]);
+    return largest_rate[p];
+  };
+  const auto credit_bound = [&](int64_t p) -> const at::Tensor& {
+    if (!largest_credit[p].defined()) largest_credit[p] = largest(credits.balance_credits[p]);
+    return largest_credit[p];
+  };
   const auto pending = pending_plasticity(circuit, credits.balance_credits, rates.rates, scale,
                                           weight_targets, bias_targets);
-  const auto populations = circuit.populations();
-  std::vector<at::Tensor> scanned{largest(input), largest(rates.rates[output])};
+  std::vector<at::Tensor> scanned{rate_bound(0), rate_bound(output), largest(imbalance)};
+  const double sum_bound = std::max(std::abs(lr), static_cast<double>(batch));
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
     const auto& projection = circuit.projection(static_cast<int64_t>(k));
     if (pending.weight_updates[k].defined()) {
       scanned.push_back(largest(pending.weight_updates[k]));
     } else if (projection.kind == kernels::ProjectionKind::dense && weight_targets[k].defined()) {
-      scanned.push_back(largest(credits.balance_credits[projection.post]) *
-                        largest(rates.rates[projection.pre]) * std::abs(lr));
+      scanned.push_back(credit_bound(projection.post) * rate_bound(projection.pre) * sum_bound);
     }
   }
   for (int64_t p = 1; p <= populations; ++p) {
@@ -196,15 +206,12 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   const auto fetched = at::stack(scanned).to(at::kDouble).cpu();
   const double* value = fetched.data_ptr<double>();
   if (!std::all_of(value, value + fetched.numel(), [](double v) { return std::isfinite(v); })) {
-    // Which one, in the order the signals flow: the rates, then the credits back from the output;
-    // when all are finite, an update overflowed.
+    // Which one, in the order the signals flow: the rates and the target, then the balance
+    // credits (what the updates read) back from the output; when all are finite, an update
+    // overflowed.
     explain();
     auto& found = credits.stats.nonfinite_population;
-    found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
-    if (found < 0) {
-      found = solvers::first_nonfinite_population(credits.balance_credits, 1,
-                                                  /*from_output=*/true);
-    }
+    found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
     check_solved(op, "the credits", options, credits.stats, /*strict=*/true);
     TORCH_CHECK(false, op, ": the updates ", overflowing_updates(lr, input.scalar_type()));
   }
@@ -217,14 +224,12 @@ bool check_finite_step(const char* op, const char* what, const solvers::SolverOp
                        std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
                        const std::function<void()>& explain_states) {
   if (solvers::all_finite(scanned)) return true;
-  // Which one, in the order the signals flow: the states, then the credits back from the output
-  // (a float32 sum that overflowed finds nothing here and the step goes on).
+  // Which one, in the order the signals flow: the states, then the balance credits (what was
+  // scanned) back from the output (a float32 sum that overflowed finds nothing here and the step
+  // goes on).
   explain_states();
   auto& found = credits.stats.nonfinite_population;
-  found = solvers::first_nonfinite_population(credits.credits, 1, /*from_output=*/true);
-  if (found < 0) {
-    found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
-  }
+  found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
   check_solved(op, what, options, credits.stats, /*strict=*/true);
   return false;
 }

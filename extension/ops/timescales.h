@@ -75,8 +75,8 @@ void write_plasticity(const kernels::Circuit& circuit, const PendingPlasticity& 
 // All three timescales in place: the rates at the E-I equilibrium, the credits from e =
 // output_imbalance(r_output) (no input credit: nothing upstream reads it), and the Hebbian updates
 // with scale lr/B written into the targets as write_plasticity does. The solves are strict. The
-// non-finite checks of the whole step (the input, the output rates and every update, or a bound on
-// it) share one device synchronisation after the credits (iterative solves add one per iteration
+// non-finite checks of the whole step (the input, the output rates and imbalance, and every update
+// or a bound on it) share one device synchronisation after the credits (iterative solves add one per iteration
 // for their residual); a refused step writes nothing. When the scan fails and the rates are finite, refuse_bad_target (if
 // given) may name the caller's target before the credits are blamed.
 struct LearningStep {
@@ -95,7 +95,7 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
 // The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `scanned` (the
 // states and the balance credits), with one synchronisation when all is finite.
 // When the scan fails, `explain_states` may raise naming a state; otherwise the first non-finite
-// credit or balance credit population is refused as the solve's own scan would have refused it
+// balance credit population is refused as the solve's own scan would have refused it
 // ("<what> of population p are not finite"). Returns whether the fast scan passed (false: it
 // failed on something none of these names, e.g. a float32 sum that overflowed).
 bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,

@@ -28,12 +28,19 @@ Residual measure_residual(const std::vector<at::Tensor>& targets,
 }
 
 bool all_finite(const std::vector<at::Tensor>& tensors) {
-  // One pass per tensor and no temporaries.
+  // One pass per tensor and no temporaries; the sums are converted only when the dtypes differ.
   std::vector<at::Tensor> sums;
+  bool mixed = false;
   for (const auto& tensor : tensors) {
-    if (tensor.defined()) sums.push_back(tensor.sum().to(at::kDouble));
+    if (!tensor.defined()) continue;
+    mixed = mixed || (!sums.empty() && tensor.scalar_type() != sums.front().scalar_type());
+    sums.push_back(tensor.sum());
   }
-  return sums.empty() || std::isfinite(at::stack(sums).sum().item<double>());
+  if (sums.empty()) return true;
+  if (mixed) {
+    for (auto& sum : sums) sum = sum.to(at::kDouble);
+  }
+  return std::isfinite(at::stack(sums).sum().item<double>());
 }
 
 int64_t first_nonfinite_population(const std::vector<at::Tensor>& tensors, int64_t first,

@@ -84,7 +84,8 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
     const auto& winners = std::get<2>(states);
     const auto populations = static_cast<int64_t>(rates.size());
     const int64_t output = arguments.layered ? populations : arguments.output;
-    TORCH_INTERNAL_ASSERT(output >= 1 && output <= populations && drives.size() == rates.size());
+    TORCH_INTERNAL_ASSERT(output >= 1 && output <= populations && drives.size() == rates.size() &&
+                          winners.size() == weights.size());
 
     // Saved: input, weights, the rates and drives of populations 1..P, the present biases (read
     // only to connect a double backward's error to them), then each projection's window winners.
