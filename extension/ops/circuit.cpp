@@ -41,12 +41,13 @@ CircuitGradients circuit_backward(const at::Tensor& grad_output, const at::Tenso
                                   c10::string_view method, int64_t max_iters, double tol, double dt,
                                   c10::List<bool> output_mask,
                                   const OptionalStrings& projection_list,
-                                  const OptionalTensors& winners) {
+                                  const OptionalTensors& winners, bool states_checked) {
   const auto projections = projection_list.value_or(std::vector<std::string>{});
   const auto layers = static_cast<int64_t>(weights.size());
   return circuit_gradients(kOp, "eiprop::_circuit_backward", grad_output, input, weights, rates,
                            drives, chain_pre(layers), chain_post(layers), activations, layers,
-                           method, max_iters, tol, dt, output_mask, projections, winners);
+                           method, max_iters, tol, dt, output_mask, projections, winners,
+                           states_checked);
 }
 
 }  // namespace ops
@@ -64,8 +65,8 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
   m.def(
       "_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, Tensor[] rates, "
       "Tensor[] drives, str[] activations, str method, int max_iters, float tol, float dt, "
-      "bool[] output_mask, str[]? projections=None, Tensor[]? winners=None) -> (Tensor input_grad, "
-      "Tensor[] weight_grads, "
+      "bool[] output_mask, str[]? projections=None, Tensor[]? winners=None, "
+      "bool states_checked=False) -> (Tensor input_grad, Tensor[] weight_grads, "
       "Tensor[] bias_grads)");
 }
 

@@ -136,7 +136,7 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    c10::string_view method, int64_t max_iters, double tol,
                                    double dt, const c10::List<bool>& output_mask,
                                    const std::vector<std::string>& projections,
-                                   const OptionalTensors& given_winners) {
+                                   const OptionalTensors& given_winners, bool states_checked) {
   // The saved states must be this graph's: the same checks as the graph operators'.
   check_circuit_input(backward_op, "input", input, projections);
   const auto graph = parse_graph(backward_op, sample_shape(input), input, weights,
@@ -173,7 +173,7 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
         .run();
   };
   const bool exact_schedule = graph.circuit.acyclic() && options.method != solvers::Method::euler;
-  if (!exact_schedule) check_states();
+  if (!exact_schedule && !states_checked) check_states();
   options.scan_nonfinite = !exact_schedule;
 
   std::vector<at::Tensor> all_rates{input}, all_drives{at::Tensor()};
@@ -188,8 +188,11 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
                         output, grad_output, options, /*strict=*/true, input_wanted, winners);
   if (exact_schedule) {
-    std::vector<at::Tensor> scanned(drives.begin(), drives.end());
-    scanned.insert(scanned.end(), rates.begin(), rates.end());
+    std::vector<at::Tensor> scanned;
+    if (!states_checked) {
+      scanned.insert(scanned.end(), drives.begin(), drives.end());
+      scanned.insert(scanned.end(), rates.begin(), rates.end());
+    }
     scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
                    credits.balance_credits.end());
     check_finite_step(op, "the credits (backward)", options, std::move(scanned), credits,

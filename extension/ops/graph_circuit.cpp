@@ -42,11 +42,12 @@ CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at:
                                         int64_t output, c10::string_view method, int64_t max_iters,
                                         double tol, double dt, c10::List<bool> output_mask,
                                         const OptionalStrings& projection_list,
-                                        const OptionalTensors& winners) {
+                                        const OptionalTensors& winners, bool states_checked) {
   const auto projections = projection_list.value_or(std::vector<std::string>{});
   return circuit_gradients(kOp, "eiprop::_graph_circuit_backward", grad_output, input, weights,
                            rates, drives, pre, post, activations, output, method, max_iters, tol,
-                           dt, output_mask, projections, winners);
+                           dt, output_mask, projections, winners,
+                           states_checked);
 }
 
 }  // namespace ops
@@ -65,7 +66,8 @@ TORCH_LIBRARY_FRAGMENT(eiprop, m) {
       "_graph_circuit_backward(Tensor grad_output, Tensor input, Tensor[] weights, Tensor[] rates, "
       "Tensor[] drives, int[] pre, int[] post, str[] activations, int output, str method, "
       "int max_iters, float tol, float dt, bool[] output_mask, str[]? projections=None, "
-      "Tensor[]? winners=None) -> (Tensor input_grad, Tensor[] weight_grads, Tensor[] bias_grads)");
+      "Tensor[]? winners=None, bool states_checked=False) -> (Tensor input_grad, "
+      "Tensor[] weight_grads, Tensor[] bias_grads)");
 }
 
 TORCH_LIBRARY_IMPL(eiprop, CompositeExplicitAutograd, m) {

@@ -63,7 +63,7 @@ CircuitGradients circuit_backward(const at::Tensor& grad_output, const at::Tenso
                                   c10::string_view method, int64_t max_iters, double tol, double dt,
                                   c10::List<bool> output_mask,
                                   const OptionalStrings& projections,
-                                  const OptionalTensors& winners);
+                                  const OptionalTensors& winners, bool states_checked);
 
 // The Autograd-key kernel of eiprop::circuit (ops/autograd/circuit_autograd.cpp).
 at::Tensor circuit_autograd(const at::Tensor& input, at::TensorList weights,
@@ -106,7 +106,7 @@ CircuitGradients graph_circuit_backward(const at::Tensor& grad_output, const at:
                                         int64_t output, c10::string_view method, int64_t max_iters,
                                         double tol, double dt, c10::List<bool> output_mask,
                                         const OptionalStrings& projections,
-                                        const OptionalTensors& winners);
+                                        const OptionalTensors& winners, bool states_checked);
 at::Tensor graph_circuit_autograd(const at::Tensor& input, at::TensorList weights,
                                   const OptionalTensorList& biases, at::IntArrayRef pre,
                                   at::IntArrayRef post, std::vector<std::string> activations,

@@ -80,8 +80,8 @@ PendingPlasticity pending_plasticity(const kernels::Circuit& circuit,
     if (projection.kind != kernels::ProjectionKind::conv2d) continue;
     // The weight and the population's bias from one convolution backward.
     const bool weight = weight_targets[k].defined();
-    const bool bias =
-        convolutions[projection.post] == static_cast<int64_t>(k) && has_bias_target(projection.post);
+    const bool bias = convolutions[projection.post] == static_cast<int64_t>(k) &&
+                      has_bias_target(projection.post);
     if (!weight && !bias) continue;
     auto updates = kernels::conv2d_hebbian(projection, balance_credits[projection.post],
                                            rates[projection.pre], scale, weight, bias);

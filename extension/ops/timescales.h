@@ -76,9 +76,10 @@ void write_plasticity(const kernels::Circuit& circuit, const PendingPlasticity& 
 // output_imbalance(r_output) (no input credit: nothing upstream reads it), and the Hebbian updates
 // with scale lr/B written into the targets as write_plasticity does. The solves are strict. The
 // non-finite checks of the whole step (the input, the output rates and imbalance, and every update
-// or a bound on it) share one device synchronisation after the credits (iterative solves add one per iteration
-// for their residual); a refused step writes nothing. When the scan fails and the rates are finite, refuse_bad_target (if
-// given) may name the caller's target before the credits are blamed.
+// or a bound on it) share one device synchronisation after the credits (iterative solves add one
+// per iteration for their residual); a refused step writes nothing. When the scan fails and the
+// rates are finite, refuse_bad_target (if given) may name the caller's target before the credits
+// are blamed.
 struct LearningStep {
   at::Tensor output;  // the output population's rates before the update
   solvers::SolverStats rates;

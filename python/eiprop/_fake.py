@@ -104,13 +104,14 @@ def _graph_circuit_forward(input, weights, biases, pre, post, activations, outpu
 
 
 def _circuit_backward(grad_output, input, weights, rates, drives, activations, method, max_iters,
-                      tol, dt, output_mask, projections=None, winners=None):
+                      tol, dt, output_mask, projections=None, winners=None,
+                      states_checked=False):
     return _gradients(input, weights, rates, output_mask)
 
 
 def _graph_circuit_backward(grad_output, input, weights, rates, drives, pre, post, activations,
                             output, method, max_iters, tol, dt, output_mask, projections=None,
-                            winners=None):
+                            winners=None, states_checked=False):
     return _gradients(input, weights, rates, output_mask)
 
 

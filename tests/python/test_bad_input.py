@@ -95,6 +95,11 @@ reference = conv_backward(None)
 reused = conv_backward(cwinners)
 assert torch.equal(reference[0], reused[0]) and all(
     torch.equal(a, b) for a, b in zip(reference[1], reused[1])), "winners change the gradients"
+# states_checked=True (the autograd kernel's promise that the states are the forward's) skips
+# reading them: the same gradients from the forward's states.
+trusted = E._circuit_backward(cgrad, cx, conv, crates, cdrives, acts, "sweep", 0, 0.0, 1.0,
+                              [True] * 9, kinds, cwinners, True)
+assert all(torch.equal(a, b) for a, b in zip(reference[1], trusted[1])), "states_checked"
 refused(lambda: conv_backward(cwinners[:3]), RuntimeError,
         "eiprop::_circuit_backward: winners has 3 entries but the circuit has 4 projections")
 refused(lambda: conv_backward([cwinners[0], cwinners[1].double(), cwinners[2], cwinners[3]]),

@@ -174,10 +174,10 @@ def run_conv(dtype, requires_grad):
         check(E._graph_circuit_backward.default,
               (error, x, weights, rates, drives, pre, post, A, 4, "jacobi", 0, 0.0, 1.0,
                [True] * 9, K))
-        # The forward's window winners, reused (what the autograd kernel passes).
+        # The forward's window winners and its checked states (what the autograd kernel passes).
         check(E._circuit_backward.default,
               (error, x, weights, rates, drives, A, "sweep", 0, 0.0, 1.0, [True] * 9, K,
-               winners))
+               winners, True))
         check(E.plasticity.default, (x, rates, drives, credits, A, 0.1, K))
         check(E.graph_plasticity.default, (x, rates, drives, credits, pre, post, A, 0.1, K))
         check(E.learning_step.default,

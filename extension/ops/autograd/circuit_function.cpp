@@ -171,12 +171,13 @@ class CircuitFunction : public torch::autograd::Function<CircuitFunction> {
         ctx->saved_data["layered"].toBool()
             ? circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
                                          activations, method, max_iters, tol, dt, output_mask,
-                                         kinds, winners)
+                                         kinds, winners, /*states_checked=*/true)
             : graph_circuit_backward_op().call(grad_outputs[0], input, weights, rates, drives,
                                                ctx->saved_data["pre"].toIntVector(),
                                                ctx->saved_data["post"].toIntVector(), activations,
                                                ctx->saved_data["output"].toInt(), method, max_iters,
-                                               tol, dt, output_mask, kinds, winners);
+                                               tol, dt, output_mask, kinds, winners,
+                                               /*states_checked=*/true);
 
     // One gradient per forward argument: input, weights..., present biases..., then the 2
     // non-differentiable arguments.
