@@ -432,6 +432,24 @@ TEST(CircuitModularity, SignedModularityCountsInhibitionAgainstAPartition) {
   EXPECT_THROW(signed_modularity(circuit, {0, 1}), c10::Error);
 }
 
+TEST(CircuitModularity, SignedModularityByHand) {
+  // Two inputs (nodes 0, 1), two outputs (nodes 2, 3); W[post][pre]:
+  //   out0 <- in0 +2, out0 <- in1 -1, out1 <- in0 -1, out1 <- in1 +1.
+  CircuitConnectivity circuit;
+  circuit.sizes = {2, 2};
+  circuit.pre = {0};
+  circuit.post = {1};
+  circuit.weights = {torch::tensor({2.0, -1.0, -1.0, 1.0}, torch::kDouble).reshape({2, 2})};
+  // {in0, out0}, {in1, out1}. Excitatory graph: m+ = 3, both edges inside, community degrees 4
+  // and 2: Q+ = (2/3 - (4/6)^2) + (1/3 - (2/6)^2) = 4/9. Inhibitory graph: m- = 2, no edge
+  // inside, degrees 2 and 2: Q- = -(2/4)^2 - (2/4)^2 = -1/2.
+  // Q_signed = (3 * 4/9 - 2 * (-1/2)) / (3 + 2) = 7/15.
+  EXPECT_NEAR(signed_modularity(circuit, {0, 1, 0, 1}), 7.0 / 15.0, 1e-12);
+  // {in0, out1}, {in1, out0}: the partition the inhibitory synapses join. Q+ = -(3/6)^2 * 2 =
+  // -1/2; Q- = 2 * (1/2 - (2/4)^2) = 1/2; Q_signed = (3 * (-1/2) - 2 * 1/2) / 5 = -1/2.
+  EXPECT_NEAR(signed_modularity(circuit, {0, 1, 1, 0}), -0.5, 1e-12);
+}
+
 TEST(CircuitModularity, NormalizedMutualInformation) {
   EXPECT_NEAR(normalized_mutual_information({0, 0, 1, 1, 2, 2}, {5, 5, 3, 3, 0, 0}), 1.0, 1e-12);
   // Independent partitions share no information.
