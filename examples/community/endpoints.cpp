@@ -33,6 +33,27 @@ Series series(const std::vector<RunRecord>& runs, const std::string& circuit,
   return s;
 }
 
+bool is_q_above_null(Quantity quantity) {
+  return quantity == Quantity::q_above_strength_null ||
+         quantity == Quantity::q_above_shuffle_null ||
+         quantity == Quantity::projection_above_null || quantity == Quantity::signed_above_null;
+}
+
+// Why a series cannot carry a seed-clustered trend on log lr (empty: it can).
+std::string untestable(const Series& s) {
+  const std::set<double> lrs(s.log_lr.begin(), s.log_lr.end());
+  const std::set<int64_t> seeds(s.seed.begin(), s.seed.end());
+  if (seeds.size() < 2) {
+    return fmt::format("{} seed(s); the seed-clustered bootstrap needs --seeds >= 2",
+                       seeds.size());
+  }
+  if (lrs.size() < 2) {
+    return fmt::format("{} learning rate(s); a slope on log lr needs >= 2 distinct --lrs",
+                       lrs.size());
+  }
+  return "";
+}
+
 }  // namespace
 
 Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& circuit,
@@ -43,7 +64,13 @@ Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& 
   const auto add = [&](const std::string& task, const std::string& schedule, Quantity quantity,
                        bool primary) {
     const auto s = series(runs, circuit, learner, task, schedule, quantity);
-    if (s.y.size() < 3) return;
+    if (s.y.empty()) return;
+    if (const auto reason = untestable(s); !reason.empty() || s.y.size() < 3) {
+      endpoints.skipped.push_back(fmt::format(
+          "trend {} {} {}: {}", task, schedule, quantity_name(quantity),
+          reason.empty() ? fmt::format("{} runs, fewer than 3", s.y.size()) : reason));
+      return;
+    }
     TrendEndpoint trend;
     trend.task = task;
     trend.schedule = schedule;
@@ -54,8 +81,11 @@ Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& 
     trend.slope_90 = analysis::clustered_slope(s.log_lr, s.y, s.seed, 0.90, 2000, seed);
     trend.p = analysis::permutation_slope_p(s.log_lr, s.y, s.seed, 2000, seed);
     trend.p_holm = trend.p;
-    // No positive control, no bound: no equivalence test.
-    trend.equivalent = std::isfinite(bound) && analysis::equivalent(trend.slope_90, bound);
+    // No usable positive control, no bound: no equivalence test. The bound is a Q - null effect:
+    // no equivalence test of NMI either.
+    trend.equivalence_tested = std::isfinite(bound) && is_q_above_null(quantity);
+    trend.equivalent =
+        trend.equivalence_tested && analysis::equivalent(trend.slope_90, bound);
     endpoints.trends.push_back(trend);
   };
   const std::string primary_task = "modular", primary_schedule = "equal_distance";
@@ -85,7 +115,17 @@ Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& 
   for (const auto& task : tasks) {
     const auto s = series(runs, circuit, learner, task, "equal_distance",
                           Quantity::q_above_strength_null);
-    if (s.y.size() < 4) continue;
+    if (s.y.empty()) continue;
+    const std::set<double> displacements(s.log_displacement.begin(), s.log_displacement.end());
+    std::string reason = untestable(s);
+    if (reason.empty() && displacements.size() < 2) reason = "a single displacement";
+    if (reason.empty() && s.y.size() < 4) reason = fmt::format("{} runs, fewer than 4", s.y.size());
+    if (!reason.empty()) {
+      endpoints.skipped.push_back(
+          fmt::format("regression {} equal_distance on log lr and log displacement: {}", task,
+                      reason));
+      continue;
+    }
     const auto fit =
         analysis::clustered_regression({s.log_lr, s.log_displacement}, s.y, s.seed, 0.95, 2000,
                                        seed);
@@ -113,6 +153,10 @@ void test_separation(const std::vector<RunRecord>& runs, uint64_t seed, Endpoint
     }
     if (presentations.size() < 2 || std::set<int64_t>(seeds.begin(), seeds.end()).size() < 2 ||
         y.size() < 3) {
+      endpoints.skipped.push_back(fmt::format(
+          "simulator lr {:.4g}: a slope on log separation needs >= 2 --presentations and "
+          "--simulator-seeds >= 2",
+          lr));
       continue;
     }
     SeparationEndpoint endpoint;
@@ -132,12 +176,12 @@ void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
   out << "endpoint,task,schedule,quantity,runs,slope_per_decade,low_95,high_95,low_90,high_90,"
          "permutation_p,holm_p,tost_bound,equivalent\n";
   for (const auto& t : endpoints.trends) {
-    out << fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4g},{:.4g},{:.6g},"
-                       "{}\n",
+    out << fmt::format("{},{},{},{},{},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.4g},{:.4g},{},{}\n",
                        t.primary ? "primary" : "secondary", t.task, t.schedule,
                        quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low,
                        t.slope.high, t.slope_90.low, t.slope_90.high, t.p, t.p_holm,
-                       endpoints.bound, t.equivalent ? 1 : 0);
+                       t.equivalence_tested ? fmt::format("{:.6g}", endpoints.bound) : "",
+                       t.equivalence_tested ? (t.equivalent ? "1" : "0") : "");
   }
   for (const auto& r : endpoints.regressions) {
     out << fmt::format(
@@ -159,17 +203,20 @@ void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
 
 void print_endpoints(const Endpoints& endpoints) {
   fmt::print("\nTrends: slope per decade of lr (95 % seed-clustered bootstrap), permutation p, "
-             "Holm p (secondary family), TOST at bound +-{:.4g} per decade\n",
-             endpoints.bound);
+             "Holm p (secondary family), {}\n",
+             std::isfinite(endpoints.bound)
+                 ? fmt::format("TOST at bound +-{:.4g} per decade", endpoints.bound)
+                 : "no TOST (" + endpoints.no_bound_reason + ")");
   for (const auto& t : endpoints.trends) {
     fmt::print("{:<9} {:<9} {:<14} {:<34} n {:>4}  slope {:+.4f} [{:+.4f}, {:+.4f}]  p {:.4f}  "
                "Holm p {:.4f}  {}\n",
                t.primary ? "PRIMARY" : "secondary", t.task, t.schedule,
                quantity_name(t.quantity), t.runs, t.slope.estimate, t.slope.low, t.slope.high,
                t.p, t.p_holm,
-               !std::isfinite(endpoints.bound) ? "no TOST (no positive control)"
-               : t.equivalent                  ? "equivalent to 0"
-                                               : "not shown equivalent");
+               !std::isfinite(endpoints.bound) ? "no TOST (" + endpoints.no_bound_reason + ")"
+               : !t.equivalence_tested         ? std::string("no TOST (the bound is for Q - null)")
+               : t.equivalent                  ? std::string("equivalent to 0")
+                                               : std::string("not shown equivalent"));
   }
   for (const auto& r : endpoints.regressions) {
     fmt::print("{:<9} equal distance: Q - null = b1 log10 lr + b2 log10 displacement: b1 {:+.4f} "
@@ -183,6 +230,7 @@ void print_endpoints(const Endpoints& endpoints) {
                "{:+.4f}]  n {}  p {:.4f}  Holm p (over the grid's lrs) {:.4f}\n",
                e.lr, e.slope.estimate, e.slope.low, e.slope.high, e.runs, e.p, e.p_holm);
   }
+  for (const auto& reason : endpoints.skipped) fmt::print("not tested: {}\n", reason);
 }
 
 }  // namespace examples

@@ -25,7 +25,10 @@ struct TrendEndpoint {
   analysis::Interval slope_90;  // the 90 % interval the TOST reads
   double p = 0.0;               // permutation p-value
   double p_holm = 0.0;          // Holm-adjusted within the secondary family (primary: p)
-  bool equivalent = false;      // |slope| < bound by TOST at alpha 0.05 (false: no bound)
+  // The TOST applies to the Q - null quantities only (the bound is a Q - null effect), and only
+  // with a bound.
+  bool equivalence_tested = false;
+  bool equivalent = false;  // |slope| < bound by TOST at alpha 0.05
 };
 
 struct DistanceRegression {
@@ -44,17 +47,23 @@ struct SeparationEndpoint {
 };
 
 struct Endpoints {
-  double bound = 0.0;  // TOST bound on |slope per decade| (NaN without a positive control)
+  // TOST bound on |slope per decade| (NaN without a usable positive control: none, or one whose
+  // lower 95 % limit is not above 0).
+  double bound = 0.0;
+  std::string no_bound_reason;  // why bound is NaN
   std::vector<TrendEndpoint> trends;  // the primary first
   std::vector<DistanceRegression> regressions;
   std::vector<SeparationEndpoint> separations;
+  std::vector<std::string> skipped;  // the endpoints not tested, and why
 };
 
 // The endpoints of the simulated learner's runs (see SeparationEndpoint) are added to
 // `endpoints`, one per learning rate with at least two presentation times.
 void test_separation(const std::vector<RunRecord>& runs, uint64_t seed, Endpoints& endpoints);
 
-// The endpoints of `learner`'s runs on `circuit`; bound: the equivalence bound per decade.
+// The endpoints of `learner`'s runs on `circuit`; bound: the equivalence bound per decade. A trend
+// needs two seeds and two learning rates (a regression also two displacements); one that lacks
+// them is listed in `skipped` with the reason.
 Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& circuit,
                          const std::string& learner, const std::vector<std::string>& tasks,
                          const std::vector<std::string>& schedules, double bound, uint64_t seed);

@@ -8,7 +8,7 @@
 // partition with the task's. A positive control (L1 connection cost, narrow hidden population)
 // and a sensitivity curve show what the pipeline detects; the simulator's lr x presentation-time
 // grid separates timescale separation from the learning rate. Writes runs.csv, summary.csv,
-// endpoints.csv, control.csv, sensitivity.csv and the figures into --out.
+// endpoints.csv, sensitivity.csv and the figures into --out.
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
 #include "common/program.h"
@@ -436,10 +436,30 @@ void report(const Study& study, const Settings& settings, double seconds) {
   }
   const auto sensitivity_rows = sensitivity(study, settings);
   write_sensitivity(settings.out_dir + "/sensitivity.csv", sensitivity_rows);
-  const double bound = std::isfinite(effect) ? settings.equivalence_fraction * std::abs(effect)
-                                             : std::nan("");
+  // The bound is a fraction of the control's effect, and only a control shown to detect modularity
+  // (lower 95 % limit above 0) gives one.
+  std::string no_bound_reason;
+  if (control == nullptr) {
+    no_bound_reason = "no positive control";
+  } else if (!(control->value(Quantity::q_above_strength_null).low > 0.0)) {
+    no_bound_reason = "the positive control's lower 95 % limit is not above 0";
+    fmt::print("The positive control failed (lower 95 % limit {:+.4f} <= 0): no equivalence "
+               "bound, no TOST\n",
+               control->value(Quantity::q_above_strength_null).low);
+  }
+  const double bound =
+      no_bound_reason.empty() ? settings.equivalence_fraction * effect : std::nan("");
+  if (std::find(settings.learners.begin(), settings.learners.end(), "rule") ==
+      settings.learners.end()) {
+    fmt::print("\nNo trend tests and no main-grid figures: they are the rule's, and --learners "
+               "holds no rule\n");
+  } else if (settings.circuits.size() > 1) {
+    fmt::print("\nThe trends are tested on the {} circuits only (the first of --circuits)\n",
+               settings.circuits.front());
+  }
   auto endpoints = test_endpoints(study.runs, settings.circuits.front(), "rule", settings.tasks,
                                   settings.schedules, bound, /*seed=*/1);
+  endpoints.no_bound_reason = no_bound_reason;
   test_separation(study.runs, /*seed=*/1, endpoints);
   std::ofstream endpoints_csv(settings.out_dir + "/endpoints.csv");
   write_endpoints_csv(endpoints_csv, endpoints);
