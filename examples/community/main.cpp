@@ -74,7 +74,7 @@ Settings default_settings() {
   s.training.distance = 10.0;
   s.training.criterion = 0.8;
   s.training.max_steps = 2000;
-  s.training.check_every = 10;
+  s.training.check_distance = 0.1;
   return s;
 }
 
@@ -88,15 +88,17 @@ void add_study_options(CLI::App& app, Settings& s) {
   add_list(app, "--tasks", s.tasks,
            "tasks: modular (two teachers), entangled (its inputs rotated), fashion (opt-in)")
       ->check(CLI::IsMember({"modular", "entangled", "fashion"}));
-  add_list(app, "--circuits", s.circuits, "circuits: layered, recurrent (and hidden -> hidden)")
+  add_list(app, "--circuits", s.circuits,
+           "circuits: layered, recurrent (and hidden -> hidden); the trends are tested on the "
+           "first only, the figures drawn for layered only")
       ->check(CLI::IsMember({"layered", "recurrent"}));
   add_list(app, "--schedules", s.schedules, "schedules: fixed_epochs, equal_distance, criterion")
       ->check(CLI::IsMember({"fixed_epochs", "equal_distance", "criterion"}));
   add_list(app, "--learners", s.learners,
            "learners of the main grid: rule, autograd (the control, same initial weights and "
-           "batches)")
+           "batches); the trends and figures are the rule's")
       ->check(CLI::IsMember({"rule", "autograd"}));
-  add_list(app, "--lrs", s.lrs, "learning rates")->check(positive());
+  add_list(app, "--lrs", s.lrs, "learning rates (sorted, duplicates dropped)")->check(positive());
   add_positive_option(app, "--seeds", s.seeds, "seeds per cell (a new teacher per seed)");
   app.add_option("--method", s.method, "community detection: louvain, leiden")
       ->check(CLI::IsMember({"louvain", "leiden"}))
@@ -104,14 +106,17 @@ void add_study_options(CLI::App& app, Settings& s) {
   add_positive_option(app, "--hidden", s.training.hidden, "neurons in the hidden population");
   add_positive_option(app, "--batch", s.training.batch, "batch size");
   add_positive_option(app, "--epochs", s.training.epochs, "fixed_epochs: epochs");
-  add_positive_option(app, "--distance", s.training.distance, "equal_distance: lr x steps");
+  add_positive_option(app, "--distance", s.training.distance,
+                      "equal_distance: lr x steps (at most --max-steps steps at the smallest lr)");
   add_positive_option(app, "--criterion", s.training.criterion,
                       "criterion: training R^2 to reach");
   add_positive_option(app, "--fashion-criterion", s.fashion_criterion,
                       "criterion on fashion: training accuracy (%) to reach");
-  add_positive_option(app, "--max-steps", s.training.max_steps, "every schedule's step cap");
-  add_positive_option(app, "--check-every", s.training.check_every,
-                      "criterion: steps between checks of the training score");
+  add_positive_option(app, "--max-steps", s.training.max_steps,
+                      "the step cap of fixed_epochs and criterion; equal_distance must fit in it");
+  add_positive_option(app, "--check-distance", s.training.check_distance,
+                      "criterion: lr x steps between checks of the training score (every "
+                      "max(1, round(distance / lr)) steps)");
   add_positive_option(app, "--null-samples", s.null_samples,
                       "copies per circuit of each null model (strength, shuffle)");
   add_positive_option(app, "--null-sweeps", s.null_sweeps,
@@ -144,7 +149,9 @@ void add_control_options(CLI::App& app, Settings& s) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   add_positive_option(app, "--tau-c", s.training.tau_c, "simulator: credit time constant");
-  add_positive_option(app, "--dt", s.training.dt, "simulator: Euler step (<= tau_c and 1)");
+  add_positive_option(app, "--dt", s.training.dt,
+                      "simulator: Euler step (<= --tau-c and 1; every --presentations a multiple "
+                      "of it)");
 }
 
 void add_data_options(CLI::App& app, Settings& s) {
@@ -172,9 +179,37 @@ int parse(int argc, char** argv, Settings& settings) {
   add_control_options(app, settings);
   add_data_options(app, settings);
   if (const int code = parse_command_line(app, argc, argv); code >= 0) return code;
-  if (settings.training.dt > settings.training.tau_c) {
-    fmt::print(stderr, "community: --dt ({}) must not exceed --tau-c ({})\n", settings.training.dt,
-               settings.training.tau_c);
+  auto& s = settings;
+  std::sort(s.lrs.begin(), s.lrs.end());
+  s.lrs.erase(std::unique(s.lrs.begin(), s.lrs.end()), s.lrs.end());
+  if (s.lrs.empty()) {
+    fmt::print(stderr, "community: --lrs needs at least one learning rate\n");
+    return 2;
+  }
+  if (s.training.dt > s.training.tau_c || s.training.dt > 1.0) {
+    fmt::print(stderr, "community: --dt ({}) must not exceed --tau-c ({}) or tau_r (1)\n",
+               s.training.dt, s.training.tau_c);
+    return 2;
+  }
+  if (s.simulator_seeds > 0) {
+    for (const double presentation : s.presentations) {
+      const double ratio = presentation / s.training.dt;
+      if (std::abs(ratio - std::round(ratio)) > 1e-6 * std::max(1.0, ratio)) {
+        fmt::print(stderr, "community: --presentations {} is not a multiple of --dt {}\n",
+                   presentation, s.training.dt);
+        return 2;
+      }
+    }
+  }
+  const bool equal_distance =
+      std::find(s.schedules.begin(), s.schedules.end(), "equal_distance") != s.schedules.end();
+  const int64_t longest = std::llround(s.training.distance / s.lrs.front());
+  if (equal_distance && longest > s.training.max_steps) {
+    fmt::print(stderr,
+               "community: --distance {} at the smallest of --lrs ({}) takes {} steps, more than "
+               "--max-steps {}; lower --distance, raise --max-steps or leave out the smallest "
+               "--lrs\n",
+               s.training.distance, s.lrs.front(), longest, s.training.max_steps);
     return 2;
   }
   return -1;

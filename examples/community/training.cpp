@@ -255,8 +255,15 @@ TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner
   result.initial = detached(network.wiring());
   auto order_generator = at::make_generator<at::CPUGeneratorImpl>(seed + 1000003);
   const int64_t n = task.train_input.size(0);
-  const int64_t steps = std::min(planned_steps(settings, lr, n), settings.max_steps);
+  const int64_t planned = planned_steps(settings, lr, n);
+  TORCH_CHECK(settings.schedule != Schedule::equal_distance || planned <= settings.max_steps,
+              "community: equal distance ", settings.distance, " at lr ", lr, " takes ", planned,
+              " steps, more than --max-steps ", settings.max_steps,
+              "; lower --distance, raise --max-steps or leave out the smallest --lrs");
+  const int64_t steps = std::min(planned, settings.max_steps);
   const bool to_criterion = settings.schedule == Schedule::criterion;
+  const int64_t check_every =
+      std::max<int64_t>(1, std::llround(settings.check_distance / lr));
   try {
     torch::Tensor order;
     int64_t position = n, epoch_samples = 0;
@@ -281,7 +288,7 @@ TrainedCircuit train_circuit(const Task& task, CircuitKind kind, Learner learner
       epoch_loss += loss * static_cast<double>(index.size(0));
       epoch_samples += index.size(0);
       result.train_loss = epoch_loss / static_cast<double>(epoch_samples);
-      if (to_criterion && result.steps % settings.check_every == 0) {
+      if (to_criterion && result.steps % check_every == 0) {
         network.sync();
         const double score =
             task.score(network.output(task.train_input), task.train_target);

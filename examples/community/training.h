@@ -36,6 +36,7 @@ const char* learner_name(Learner learner);
 enum class Schedule {
   fixed_epochs,    // a fixed number of epochs, whatever the learning rate
   equal_distance,  // lr x steps held constant: every learning rate travels the same SGD "time"
+                   // (an error when that takes more than max_steps steps)
   criterion,       // until the training score reaches a criterion (capped at max_steps)
 };
 const char* schedule_name(Schedule schedule);
@@ -50,8 +51,10 @@ struct TrainingSettings {
   int epochs = 1;              // fixed_epochs
   double distance = 10.0;      // equal_distance: lr x steps
   double criterion = 0.8;      // criterion: the training score to reach (R^2 or accuracy in %)
-  int64_t check_every = 10;    // criterion: steps between two checks of the training score
-  int64_t max_steps = 3000;    // every schedule stops here
+  // criterion: lr x steps between two checks of the training score (every max(1, round(
+  // check_distance / lr)) steps), so that every learning rate is checked at the same distances.
+  double check_distance = 0.1;
+  int64_t max_steps = 3000;    // fixed_epochs and criterion stop here
   double connection_cost = 0.0;  // autograd only: lambda, lambda sum |W| added to the loss (L1)
   // The simulated learner's timescales, in units of tau_r = 1.
   double tau_c = 1.0;         // credit
