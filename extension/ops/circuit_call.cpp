@@ -47,11 +47,12 @@ bool pooled(const kernels::Circuit& circuit, int64_t k) {
 // The backward's `winners`, checked against the circuit: one per projection, an empty tensor for
 // every kind but max_pool2d, whose entry is int64 on the input's device, shaped like the
 // postsynaptic rates, each value a flat index into the presynaptic plane (read in one
-// synchronisation, before any credit is sent through them). Indexed by projection; empty when
-// not given.
+// synchronisation, before any credit is sent through them; not when `forward_own`, the forward's
+// own winners, found by ATen's max_pool2d_with_indices). Indexed by projection; empty when not
+// given.
 std::vector<at::Tensor> checked_winners(const char* op, const OptionalTensors& given,
                                         const kernels::Circuit& circuit, int64_t batch,
-                                        const at::Tensor& input) {
+                                        const at::Tensor& input, bool forward_own) {
   if (!given.has_value()) return {};
   const auto& winners = *given;
   const auto projections = static_cast<int64_t>(circuit.projections().size());
@@ -79,7 +80,7 @@ std::vector<at::Tensor> checked_winners(const char* op, const OptionalTensors& g
     TORCH_CHECK(entry.sizes() == at::IntArrayRef(expected), op, ": ", what, " has shape ",
                 entry.sizes(), "; expected ", at::IntArrayRef(expected),
                 " ([batch, shape of its postsynaptic population ", projection.post, "])");
-    if (entry.numel() == 0) continue;
+    if (entry.numel() == 0 || forward_own) continue;
     const auto& pre_shape = circuit.shape(projection.pre);
     planes.push_back(pre_shape[1] * pre_shape[2]);
     const auto low_high = at::aminmax(entry);
@@ -154,7 +155,8 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
               1 + projection_count + populations,
               ": one for the input, one per projection, one per population");
-  const auto winners = checked_winners(backward_op, given_winners, graph.circuit, batch, input);
+  const auto winners =
+      checked_winners(backward_op, given_winners, graph.circuit, batch, input, states_checked);
   auto options = parse_graph_solver_options(backward_op, graph, Relaxed::credits, method,
                                             max_iters, tol, dt, input.scalar_type());
   // The drives are the forward's equilibrium, whose stability the forward judged.

@@ -54,10 +54,11 @@ CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input);
 // output_mask asks for (entries: input, weights[k]..., then biases of populations 1..P): the
 // input's (undefined when not asked for), then the asked-for weights' and biases' in order.
 // `winners`, when given, are the forward's (circuit_states); without them the backward finds the
-// max_pool2d projections' winners from the rates. `states_checked` says that the rates and drives
-// are the forward's own, whose rates it refused when not finite (a NaN drive gives a NaN rate, and
-// an infinite drive that an activation saturates has a zero slope): the backward then reads only
-// the balance credits for NaN/Inf. The autograd kernel passes true; by default they are read too.
+// max_pool2d projections' winners from the rates. `states_checked` says that the rates, drives and
+// winners are the forward's own: it refused rates that were not finite (a NaN drive gives a NaN
+// rate, and an infinite drive that an activation saturates has a zero slope), and its winners
+// come from ATen's max_pool2d_with_indices. The backward then reads only the balance credits for
+// NaN/Inf, and not the winners' range. The autograd kernel passes true; by default both are read.
 CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                    const at::Tensor& grad_output, const at::Tensor& input,
                                    at::TensorList weights, at::TensorList rates,
