@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace eiprop {
@@ -134,42 +135,112 @@ Endpoints test_endpoints(const std::vector<RunRecord>& runs, const std::string& 
   return endpoints;
 }
 
-void test_separation(const std::vector<RunRecord>& runs, uint64_t seed, Endpoints& endpoints) {
-  std::set<double> lrs;
+namespace {
+
+// A simulated run's separation as a key that equal separations share (4 significant digits of
+// its log), so that T = separation x lr x tau_c rounded to the dt grid still groups.
+int64_t separation_key(double separation) {
+  return std::llround(std::log10(separation) * 1e4);
+}
+
+struct SimulatedSeries {
+  std::vector<double> x, y;
+  std::vector<int64_t> seed;
+  std::set<int64_t> levels;  // the distinct values of x (separation keys or lr keys)
+};
+
+// The simulated runs for which `keep` holds: log10 of `x` against Q - strength null.
+template <typename Keep, typename X>
+SimulatedSeries simulated_series(const std::vector<RunRecord>& runs, Keep keep, X x) {
+  SimulatedSeries s;
   for (const auto& run : runs) {
-    if (run.learner == "simulated" && !run.diverged) lrs.insert(run.lr);
+    if (run.learner != "simulated" || run.diverged || !keep(run)) continue;
+    const double y = run.measure.q_above_null();
+    if (!std::isfinite(y)) continue;
+    s.x.push_back(std::log10(x(run)));
+    s.y.push_back(y);
+    s.seed.push_back(static_cast<int64_t>(run.seed));
+    s.levels.insert(std::llround(s.x.back() * 1e4));
   }
+  return s;
+}
+
+bool testable(const SimulatedSeries& s) {
+  return s.levels.size() >= 2 && std::set<int64_t>(s.seed.begin(), s.seed.end()).size() >= 2 &&
+         s.y.size() >= 3;
+}
+
+void holm_adjust(std::vector<double>& p, std::vector<double*> out) {
+  if (p.empty()) return;
+  const auto adjusted = analysis::holm(p);
+  for (size_t i = 0; i < adjusted.size(); ++i) *out[i] = adjusted[i];
+}
+
+}  // namespace
+
+void test_separation(const std::vector<RunRecord>& runs, double tau_c, uint64_t seed,
+                     Endpoints& endpoints) {
+  const auto separation_of = [tau_c](const RunRecord& run) {
+    return simulator_separation(run.presentation, run.lr, tau_c);
+  };
+  std::set<double> lrs;
+  std::map<int64_t, double> separations;  // key -> the first separation seen
+  for (const auto& run : runs) {
+    if (run.learner != "simulated" || run.diverged) continue;
+    lrs.insert(run.lr);
+    separations.emplace(separation_key(separation_of(run)), separation_of(run));
+  }
+  // The separation at a fixed learning rate.
   std::vector<double> p_values;
   for (const double lr : lrs) {
-    std::vector<double> log_separation, y;
-    std::vector<int64_t> seeds;
-    std::set<double> presentations;
-    for (const auto& run : runs) {
-      if (run.learner != "simulated" || run.diverged || run.lr != lr) continue;
-      log_separation.push_back(std::log10(run.presentation / run.lr));
-      y.push_back(run.measure.q_above_null());
-      seeds.push_back(static_cast<int64_t>(run.seed));
-      presentations.insert(run.presentation);
-    }
-    if (presentations.size() < 2 || std::set<int64_t>(seeds.begin(), seeds.end()).size() < 2 ||
-        y.size() < 3) {
+    const auto s = simulated_series(
+        runs, [lr](const RunRecord& run) { return run.lr == lr; }, separation_of);
+    if (!testable(s)) {
       endpoints.skipped.push_back(fmt::format(
-          "simulator lr {:.4g}: a slope on log separation needs >= 2 --presentations and "
+          "simulator lr {:.4g}: a slope on log separation needs >= 2 --separations and "
           "--simulator-seeds >= 2",
           lr));
       continue;
     }
     SeparationEndpoint endpoint;
     endpoint.lr = lr;
-    endpoint.runs = static_cast<int64_t>(y.size());
-    endpoint.slope = analysis::clustered_slope(log_separation, y, seeds, 0.95, 2000, seed);
-    endpoint.p = analysis::permutation_slope_p(log_separation, y, seeds, 2000, seed);
+    endpoint.runs = static_cast<int64_t>(s.y.size());
+    endpoint.slope = analysis::clustered_slope(s.x, s.y, s.seed, 0.95, 2000, seed);
+    endpoint.p = analysis::permutation_slope_p(s.x, s.y, s.seed, 2000, seed);
     endpoints.separations.push_back(endpoint);
     p_values.push_back(endpoint.p);
   }
-  if (p_values.empty()) return;
-  const auto adjusted = analysis::holm(p_values);
-  for (size_t i = 0; i < adjusted.size(); ++i) endpoints.separations[i].p_holm = adjusted[i];
+  std::vector<double*> adjusted;
+  for (auto& e : endpoints.separations) adjusted.push_back(&e.p_holm);
+  holm_adjust(p_values, adjusted);
+  // The learning rate at a fixed separation.
+  p_values.clear();
+  for (const auto& [key, separation] : separations) {
+    const auto s = simulated_series(
+        runs,
+        [&, key = key](const RunRecord& run) {
+          return separation_key(separation_of(run)) == key;
+        },
+        [](const RunRecord& run) { return run.lr; });
+    if (!testable(s)) {
+      endpoints.skipped.push_back(fmt::format(
+          "simulator separation {:.4g}: a slope on log lr needs >= 2 --simulator-lrs at this "
+          "separation and --simulator-seeds >= 2",
+          separation));
+      continue;
+    }
+    LearningRateEndpoint endpoint;
+    endpoint.separation = separation;
+    endpoint.runs = static_cast<int64_t>(s.y.size());
+    endpoint.lrs = static_cast<int64_t>(s.levels.size());
+    endpoint.slope = analysis::clustered_slope(s.x, s.y, s.seed, 0.95, 2000, seed);
+    endpoint.p = analysis::permutation_slope_p(s.x, s.y, s.seed, 2000, seed);
+    endpoints.learning_rates.push_back(endpoint);
+    p_values.push_back(endpoint.p);
+  }
+  adjusted.clear();
+  for (auto& e : endpoints.learning_rates) adjusted.push_back(&e.p_holm);
+  holm_adjust(p_values, adjusted);
 }
 
 void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
@@ -198,6 +269,12 @@ void write_endpoints_csv(std::ostream& out, const Endpoints& endpoints) {
         "simulator,modular,fixed_epochs,q_above_strength_null per decade of T/lr at lr {:.4g},{},"
         "{:.6g},{:.6g},{:.6g},,,{:.4g},{:.4g},,\n",
         e.lr, e.runs, e.slope.estimate, e.slope.low, e.slope.high, e.p, e.p_holm);
+  }
+  for (const auto& e : endpoints.learning_rates) {
+    out << fmt::format(
+        "simulator,modular,fixed_epochs,q_above_strength_null per decade of lr at T/lr {:.4g},{},"
+        "{:.6g},{:.6g},{:.6g},,,{:.4g},{:.4g},,\n",
+        e.separation, e.runs, e.slope.estimate, e.slope.low, e.slope.high, e.p, e.p_holm);
   }
 }
 
@@ -229,6 +306,12 @@ void print_endpoints(const Endpoints& endpoints) {
     fmt::print("simulator lr {:<6.3g} Q - null per decade of separation T / lr: {:+.4f} [{:+.4f}, "
                "{:+.4f}]  n {}  p {:.4f}  Holm p (over the grid's lrs) {:.4f}\n",
                e.lr, e.slope.estimate, e.slope.low, e.slope.high, e.runs, e.p, e.p_holm);
+  }
+  for (const auto& e : endpoints.learning_rates) {
+    fmt::print("simulator separation {:<6.4g} Q - null per decade of lr ({} lrs): {:+.4f} "
+               "[{:+.4f}, {:+.4f}]  n {}  p {:.4f}  Holm p (over the shared separations) {:.4f}\n",
+               e.separation, e.lrs, e.slope.estimate, e.slope.low, e.slope.high, e.runs, e.p,
+               e.p_holm);
   }
   for (const auto& reason : endpoints.skipped) fmt::print("not tested: {}\n", reason);
 }

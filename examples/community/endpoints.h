@@ -37,13 +37,23 @@ struct DistanceRegression {
 };
 
 // The simulator grid at one learning rate: Q - strength null per decade of timescale separation
-// T / lr (tau_c = 1), over the presentation times.
+// tau_W / tau_c = T / (lr tau_c), over the separations.
 struct SeparationEndpoint {
   double lr = 0.0;
   int64_t runs = 0;
   analysis::Interval slope;  // 95 % cluster bootstrap
   double p = 0.0;            // permutation p-value
   double p_holm = 0.0;       // Holm-adjusted over the grid's learning rates (a family of its own)
+};
+
+// The simulator grid at one timescale separation: Q - strength null per decade of learning rate,
+// over the learning rates that share it (T = separation x lr x tau_c grows with lr).
+struct LearningRateEndpoint {
+  double separation = 0.0;  // tau_W / tau_c
+  int64_t runs = 0, lrs = 0;
+  analysis::Interval slope;  // 95 % cluster bootstrap
+  double p = 0.0;            // permutation p-value
+  double p_holm = 0.0;       // Holm-adjusted over the shared separations (a family of its own)
 };
 
 struct Endpoints {
@@ -54,12 +64,15 @@ struct Endpoints {
   std::vector<TrendEndpoint> trends;  // the primary first
   std::vector<DistanceRegression> regressions;
   std::vector<SeparationEndpoint> separations;
+  std::vector<LearningRateEndpoint> learning_rates;
   std::vector<std::string> skipped;  // the endpoints not tested, and why
 };
 
-// The endpoints of the simulated learner's runs (see SeparationEndpoint) are added to
-// `endpoints`, one per learning rate with at least two presentation times.
-void test_separation(const std::vector<RunRecord>& runs, uint64_t seed, Endpoints& endpoints);
+// The endpoints of the simulated learner's runs (tau_c: its credit time constant) are added to
+// `endpoints`: one SeparationEndpoint per learning rate with at least two separations, one
+// LearningRateEndpoint per separation shared by at least two learning rates.
+void test_separation(const std::vector<RunRecord>& runs, double tau_c, uint64_t seed,
+                     Endpoints& endpoints);
 
 // The endpoints of `learner`'s runs on `circuit`; bound: the equivalence bound per decade. A trend
 // needs two seeds and two learning rates (a regression also two displacements); one that lacks

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace eiprop {
@@ -195,48 +196,81 @@ bool plot_sensitivity(const std::string& out_dir, const std::vector<SensitivityR
                       data));
 }
 
+// Left: Q - strength null against the separation T / lr, one series per learning rate; right:
+// against the learning rate, one series per separation (tau_c = 1 in the axis labels: T / lr is
+// the separation in units of tau_c).
 bool plot_simulator(const std::string& out_dir, const std::vector<RunRecord>& runs,
                     const std::vector<CellSummary>& cells) {
   std::set<double> lrs;
+  std::map<int64_t, double> separations;  // 4 significant digits of log10(T / lr) -> T / lr
+  const auto key = [](double separation) { return std::llround(std::log10(separation) * 1e4); };
   for (const auto& run : runs) {
-    if (run.learner == "simulated" && !run.diverged) lrs.insert(run.lr);
+    if (run.learner != "simulated" || run.diverged) continue;
+    lrs.insert(run.lr);
+    separations.emplace(key(run.presentation / run.lr), run.presentation / run.lr);
   }
   if (lrs.empty()) return false;
-  std::string series;
-  size_t k = 0;
-  for (const double lr : lrs) {
-    const std::string dots = fmt::format("{}/simulator_dots_lr{}.dat", out_dir, k);
-    const std::string means = fmt::format("{}/simulator_means_lr{}.dat", out_dir, k);
-    std::ofstream dot_file(dots), mean_file(means);
-    dot_file << "# separation T/lr q_above presentation seed\n";
-    for (const auto& run : runs) {
-      if (run.learner != "simulated" || run.diverged || run.lr != lr) continue;
-      dot_file << fmt::format("{:.6g} {:.6g} {:.4g} {}\n", run.presentation / run.lr,
-                              run.measure.q_above_null(), run.presentation, run.seed);
+  // One panel: x of a run or cell, the series it belongs to (its index in `levels`).
+  const auto panel = [&](const std::string& name, const std::vector<double>& levels,
+                         auto level_of, auto x_of, const std::string& label) {
+    std::string series;
+    for (size_t k = 0; k < levels.size(); ++k) {
+      const std::string dots = fmt::format("{}/simulator_{}_dots{}.dat", out_dir, name, k);
+      const std::string means = fmt::format("{}/simulator_{}_means{}.dat", out_dir, name, k);
+      std::ofstream dot_file(dots), mean_file(means);
+      dot_file << "# x q_above presentation lr seed\n";
+      for (const auto& run : runs) {
+        if (run.learner != "simulated" || run.diverged || level_of(run.lr, run.presentation) != k) {
+          continue;
+        }
+        dot_file << fmt::format("{:.6g} {:.6g} {:.4g} {:.4g} {}\n", x_of(run.lr, run.presentation),
+                                run.measure.q_above_null(), run.presentation, run.lr, run.seed);
+      }
+      mean_file << "# x mean low high\n";
+      for (const auto& cell : cells) {
+        if (cell.learner != "simulated" || level_of(cell.lr, cell.presentation) != k) continue;
+        const auto& v = cell.value(Quantity::q_above_strength_null);
+        mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n",
+                                 x_of(cell.lr, cell.presentation), v.estimate, v.low, v.high);
+      }
+      series += fmt::format(", '{0}' using 1:2 with points pointtype 7 pointsize 0.4 linecolor "
+                            "rgb '{1}' notitle, '{2}' using 1:2:3:4 with yerrorlines pointtype 7 "
+                            "linecolor rgb '{1}' title '{3} {4:.4g}'",
+                            dots, kColours[k % 6], means, label, levels[k]);
     }
-    mean_file << "# separation mean low high\n";
-    for (const auto& cell : cells) {
-      if (cell.learner != "simulated" || cell.lr != lr) continue;
-      const auto& v = cell.value(Quantity::q_above_strength_null);
-      mean_file << fmt::format("{:.6g} {:.6g} {:.6g} {:.6g}\n", cell.presentation / cell.lr,
-                               v.estimate, v.low, v.high);
-    }
-    series += fmt::format(", '{0}' using 1:2 with points pointtype 7 pointsize 0.4 linecolor rgb "
-                          "'{1}' notitle, '{2}' using 1:2:3:4 with yerrorlines pointtype 7 "
-                          "linecolor rgb '{1}' title 'lr {3:.3g}: mean, 95% CI'",
-                          dots, kColours[k % 6], means, lr);
-    ++k;
-  }
+    return series;
+  };
+  const std::vector<double> lr_levels(lrs.begin(), lrs.end());
+  std::vector<double> separation_levels;
+  for (const auto& entry : separations) separation_levels.push_back(entry.second);
+  const auto lr_index = [&](double lr, double) {
+    return static_cast<size_t>(std::find(lr_levels.begin(), lr_levels.end(), lr) -
+                               lr_levels.begin());
+  };
+  const auto separation_index = [&](double lr, double presentation) {
+    return static_cast<size_t>(std::distance(separations.begin(),
+                                             separations.find(key(presentation / lr))));
+  };
+  const auto separation_x = [](double lr, double presentation) { return presentation / lr; };
+  const auto lr_x = [](double lr, double) { return lr; };
+  const std::string by_lr = panel("lr", lr_levels, lr_index, separation_x, "lr");
+  const std::string by_separation =
+      panel("separation", separation_levels, separation_index, lr_x, "T / lr");
   const std::string png = out_dir + "/community_simulator.png";
   return run_gnuplot(
       out_dir + "/community_simulator.gp",
-      terminal(png, 700, 460) +
-          fmt::format("set title \"Simulator, modular task, fixed epochs: Q - strength null\\n"
-                      "versus timescale separation tau_W / tau_c = T / (lr tau_c), tau_c = 1\"\n"
-                      "set logscale x\nset xlabel 'T / lr'\nset ylabel 'Q - null'\nset grid\n"
-                      "set key top right opaque\nplot 0 with lines dashtype 3 linecolor rgb "
-                      "'black' notitle{}\n",
-                      series));
+      terminal(png, 1000, 460) +
+          fmt::format("set multiplot layout 1,2 title \"Simulator, modular task, fixed epochs: "
+                      "Q - strength null; timescale separation tau_W / tau_c = T / (lr tau_c), "
+                      "tau_c = 1\"\nset logscale x\nset ylabel 'Q - null'\nset grid\n"
+                      "set key top left opaque font ',8'\n"
+                      "set offsets graph 0.08, graph 0.08, 0, 0\n"
+                      "set title 'at a fixed learning rate'\nset xlabel 'T / lr'\n"
+                      "plot 0 with lines dashtype 3 linecolor rgb 'black' notitle{}\n"
+                      "set title 'at a fixed separation'\nset xlabel 'lr'\n"
+                      "plot 0 with lines dashtype 3 linecolor rgb 'black' notitle{}\n"
+                      "unset multiplot\n",
+                      by_lr, by_separation));
 }
 
 }  // namespace

@@ -6,8 +6,9 @@
 // train to criterion); each circuit's modularity is compared with a strength-preserving null
 // (primary) and a shuffle null, in three variants (|W|, projection-aware, signed), and its
 // partition with the task's. A positive control (L1 connection cost, narrow hidden population)
-// and a sensitivity curve show what the pipeline detects; the simulator's lr x presentation-time
-// grid separates timescale separation from the learning rate. Writes runs.csv, summary.csv,
+// and a sensitivity curve show what the pipeline detects; the simulator's lr x separation grid
+// varies the timescale separation at a fixed learning rate and the learning rate at a fixed
+// separation. Writes runs.csv, summary.csv,
 // endpoints.csv, sensitivity.csv and the figures into --out.
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
@@ -56,9 +57,10 @@ struct Settings {
   int64_t control_steps = 3000;
   std::vector<double> epsilons{0.0, 0.25, 0.5, 0.75, 0.9, 1.0};
   double equivalence_fraction = 0.1;
-  // The simulator's grid (learning rate x presentation time T).
-  std::vector<double> simulator_lrs{0.03, 0.3};
-  std::vector<double> presentations{1.0, 4.0, 16.0};
+  // The simulator's grid: learning rate x timescale separation tau_W / tau_c, each cell presented
+  // for T = separation x lr x tau_c (tau_W = T / lr).
+  std::vector<double> simulator_lrs{0.02, 0.05, 0.2};
+  std::vector<double> separations{50.0, 200.0, 800.0};
   int simulator_seeds = 10;
   int threads = 1;
   std::string data_dir = kFashionMnistDir;
@@ -142,16 +144,17 @@ void add_control_options(CLI::App& app, Settings& s) {
   add_list(app, "--simulator-lrs", s.simulator_lrs,
            "simulator grid: learning rates (empty: no simulator grid)")
       ->check(positive());
-  add_list(app, "--presentations", s.presentations,
-           "simulator grid: presentation times T (tau_r = 1; tau_W = T / lr)")
+  add_list(app, "--separations", s.separations,
+           "simulator grid: timescale separations tau_W / tau_c, each at every --simulator-lrs "
+           "(presentation time T = separation x lr x tau_c, tau_r = 1, tau_W = T / lr)")
       ->check(positive());
   app.add_option("--simulator-seeds", s.simulator_seeds, "simulator grid: seeds (0: none)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   add_positive_option(app, "--tau-c", s.training.tau_c, "simulator: credit time constant");
   add_positive_option(app, "--dt", s.training.dt,
-                      "simulator: Euler step (<= --tau-c and 1; every --presentations a multiple "
-                      "of it)");
+                      "simulator: Euler step (<= --tau-c and 1; every T = separation x lr x tau_c "
+                      "a multiple of it)");
 }
 
 void add_data_options(CLI::App& app, Settings& s) {
@@ -192,12 +195,17 @@ int parse(int argc, char** argv, Settings& settings) {
     return 2;
   }
   if (s.simulator_seeds > 0) {
-    for (const double presentation : s.presentations) {
-      const double ratio = presentation / s.training.dt;
-      if (std::abs(ratio - std::round(ratio)) > 1e-6 * std::max(1.0, ratio)) {
-        fmt::print(stderr, "community: --presentations {} is not a multiple of --dt {}\n",
-                   presentation, s.training.dt);
-        return 2;
+    for (const double lr : s.simulator_lrs) {
+      for (const double separation : s.separations) {
+        const double presentation = simulator_presentation(separation, lr, s.training.tau_c);
+        const double ratio = presentation / s.training.dt;
+        if (std::abs(ratio - std::round(ratio)) > 1e-6 * std::max(1.0, ratio)) {
+          fmt::print(stderr,
+                     "community: --separations {} at --simulator-lrs {} gives T = separation x lr "
+                     "x --tau-c {} = {:g}, not a multiple of --dt {}\n",
+                     separation, lr, s.training.tau_c, presentation, s.training.dt);
+          return 2;
+        }
       }
     }
   }
@@ -398,20 +406,25 @@ std::vector<SensitivityRow> sensitivity(const Study& study, const Settings& sett
   return rows;
 }
 
-// The simulator's grid at fixed epochs on the modular task: learning rate x presentation time T,
-// so that the timescale separation tau_W / tau_c = T / (lr tau_c) varies at a fixed learning rate.
+// The simulator's grid at fixed epochs on the modular task: learning rate x timescale separation
+// tau_W / tau_c = T / (lr tau_c), crossed, so that the separation varies at a fixed learning rate
+// and the learning rate at a fixed separation (T then grows with lr).
 void train_simulator_grid(const Settings& settings, Progress& progress) {
   if (settings.simulator_lrs.empty()) return;
   for (int seed = 0; seed < settings.simulator_seeds; ++seed) {
     const Task task = make_task("modular", seed, settings);
-    for (const double presentation : settings.presentations) {
+    for (const double separation : settings.separations) {
       for (const double lr : settings.simulator_lrs) {
         TrainingSettings training = settings.training;
         training.schedule = Schedule::fixed_epochs;
-        training.presentation = presentation;
+        const double presentation =
+            simulator_presentation(separation, lr, settings.training.tau_c);
+        // T on the dt grid (checked to be a multiple of dt up to round-off).
+        training.presentation =
+            std::round(presentation / settings.training.dt) * settings.training.dt;
         auto run = train_and_measure(task, "layered", Learner::simulated, "simulated", lr, seed,
                                      training, settings);
-        run.presentation = presentation;
+        run.presentation = training.presentation;
         progress.record(std::move(run));
       }
     }
@@ -495,7 +508,7 @@ void report(const Study& study, const Settings& settings, double seconds) {
   auto endpoints = test_endpoints(study.runs, settings.circuits.front(), "rule", settings.tasks,
                                   settings.schedules, bound, /*seed=*/1);
   endpoints.no_bound_reason = no_bound_reason;
-  test_separation(study.runs, /*seed=*/1, endpoints);
+  test_separation(study.runs, settings.training.tau_c, /*seed=*/1, endpoints);
   std::ofstream endpoints_csv(settings.out_dir + "/endpoints.csv");
   write_endpoints_csv(endpoints_csv, endpoints);
   print_endpoints(endpoints);
@@ -517,11 +530,11 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(settings.out_dir);
     fmt::print("community study: tasks {}, circuits {}, schedules {}, learners {}, hidden {}, "
                "learning rates {::.3g}, {} seeds, {} null samples per model, {} (positive "
-               "control: {} seeds; simulator grid: lrs {::.3g} x T {::g}, {} seeds)\n",
+               "control: {} seeds; simulator grid: lrs {::.3g} x separations {::g}, {} seeds)\n",
                settings.tasks, settings.circuits, settings.schedules, settings.learners,
                settings.training.hidden, settings.lrs, settings.seeds, settings.null_samples,
                settings.method, settings.control_seeds, settings.simulator_lrs,
-               settings.presentations, settings.simulator_seeds);
+               settings.separations, settings.simulator_seeds);
     std::fflush(stdout);  // before the progress lines on stderr
     Progress progress;
     progress.runs_csv.open(settings.out_dir + "/runs.csv");

@@ -74,6 +74,15 @@ struct TrainedCircuit {
   std::string failure;      // why, when diverged
 };
 
+// The simulated learner's presentation time T for a timescale separation tau_W / tau_c at a
+// learning rate (tau_W = T / lr), and back.
+inline double simulator_presentation(double separation, double lr, double tau_c) {
+  return separation * lr * tau_c;
+}
+inline double simulator_separation(double presentation, double lr, double tau_c) {
+  return presentation / (lr * tau_c);
+}
+
 // Whether a learner applies to a task (the simulator integrates squared-error imbalances only).
 bool learner_applies(Learner learner, const Task& task);
 
