@@ -8,8 +8,8 @@
 // partition with the task's. A positive control (L1 connection cost, narrow hidden population)
 // and a sensitivity curve show what the pipeline detects; the simulator's lr x separation grid
 // varies the timescale separation at a fixed learning rate and the learning rate at a fixed
-// separation. Writes runs.csv, summary.csv,
-// endpoints.csv, sensitivity.csv and the figures into --out.
+// separation. Writes runs.csv, summary.csv, endpoints.csv, sensitivity.csv and the figures into
+// --out.
 #include "common/command_line.h"
 #include "common/fashion_mnist.h"
 #include "common/program.h"
