@@ -2,8 +2,9 @@
 # The community study (docs/community.md): set up, build, then train layered circuits by the
 # plasticity rule on a modular two-task problem and its entangled control, under three schedules
 # per learning rate and 20 seeds, with a positive control, a sensitivity curve and the
-# simulator's lr x presentation-time grid, and test the learning-rate trend of their modularity
-# against a strength-preserving null. Fashion-MNIST is opt-in (--tasks modular,entangled,fashion).
+# simulator's learning-rate x timescale-separation grid, and test the learning-rate trend of
+# their modularity against a strength-preserving null. Fashion-MNIST is opt-in
+# (--tasks modular,entangled,fashion).
 #   scripts/community.sh [--torch pip|debian] [--supplements DIR] [community flags, see --help]
 # Writes out/community/{runs.csv,summary.csv,endpoints.csv,sensitivity.csv,*.png}.
 # --supplements DIR: then also the doc's supplementary runs, each into a folder of DIR: the

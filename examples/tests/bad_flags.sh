@@ -42,6 +42,7 @@ expect_usage_error "--train-limit leaves 10 training examples, fewer than one ba
 expect_usage_error "--task" dale --task imagenet
 expect_usage_error "--presentations: must be > 0, got 0" timescales --presentations 0
 expect_usage_error "--distance: must be > 0, got 0" community --distance 0
+expect_usage_error "--separations: must be > 0, got 0" community --separations 0
 expect_usage_error "--lrs: must be > 0, got -1" community --lrs 0.1,-1
 expect_usage_error "--nproc: must be >= 0, got -1" distributed/train_distributed --nproc -1
 
