@@ -7,6 +7,7 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/version.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <exception>
 #include <string>
@@ -44,6 +45,18 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const ProcessGroupOptions
   }
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+
+// A peer that dies closes its connections, and writing to a closed one raises SIGPIPE, which
+// would end this process before DataParallel can report the failure. Unless the program handles
+// SIGPIPE itself, it is ignored from here on (as the Python interpreter ignores it from
+// start-up): the write then fails with EPIPE and the collective raises.
+void ignore_broken_pipes() {
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    std::signal(SIGPIPE, SIG_IGN);
+  }
+}
+
 }  // namespace
 
 ProcessGroupOptions ProcessGroupOptions::from_environment() {
@@ -70,6 +83,7 @@ c10::intrusive_ptr<c10d::ProcessGroup> init_process_group(const ProcessGroupOpti
               ": master_port (MASTER_PORT) must be in [1, 65535], got ", options.master_port());
   TORCH_CHECK(options.timeout().count() > 0, kInit, ": timeout must be positive, got ",
               options.timeout().count(), " ms");
+  ignore_broken_pipes();
   const int rank = static_cast<int>(options.rank());
   const int size = static_cast<int>(options.world_size());
   const std::string where =

@@ -45,7 +45,9 @@ struct ProcessGroupOptions {
 
 // Joins the process group: blocks until all world_size ranks have met (or the timeout passes,
 // which raises an error naming the store and the rank), then returns the group, whose default
-// backend is Gloo.
+// backend is Gloo. Unless the program handles SIGPIPE itself, it is ignored from here on (as
+// Python ignores it), so that a write to a dead peer's closed connection fails with an error that
+// DataParallel reports instead of ending the process.
 c10::intrusive_ptr<c10d::ProcessGroup> init_process_group(const ProcessGroupOptions& options);
 
 }  // namespace eiprop
