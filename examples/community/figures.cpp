@@ -170,28 +170,23 @@ bool plot_nmi(const std::string& out_dir, const std::vector<CellSummary>& cells,
                       tasks.size(), lr_low, lr_high, plots));
 }
 
-bool plot_sensitivity(const std::string& out_dir, const std::vector<SensitivityRow>& rows) {
-  const std::string data = out_dir + "/sensitivity.dat";
-  std::ofstream out(data);
-  out << "# epsilon q_above low high nmi low high\n";
-  for (const auto& r : rows) {
-    out << fmt::format("{:.4g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g} {:.6g}\n", r.epsilon,
-                       r.q_above.estimate, r.q_above.low, r.q_above.high, r.nmi.estimate,
-                       r.nmi.low, r.nmi.high);
-  }
-  out.close();
+// Drawn from sensitivity.csv, which the study writes first (its header line skipped).
+bool plot_sensitivity(const std::string& out_dir) {
+  const std::string data = out_dir + "/sensitivity.csv";
   const std::string png = out_dir + "/community_sensitivity.png";
   return run_gnuplot(
       out_dir + "/community_sensitivity.gp",
       terminal(png, 900, 400) +
           fmt::format("set multiplot layout 1,2 title 'Sensitivity: the rule circuits (modular, "
                       "equal distance, middle lr) with cross-task synapses scaled by 1 - "
-                      "epsilon'\nset xlabel 'epsilon'\nset grid\nset key top left\n"
+                      "epsilon'\nset datafile separator comma\nset xlabel 'epsilon'\nset grid\n"
+                      "set key top left\n"
                       "set ylabel 'Q - strength null'\nplot 0 with lines dashtype 3 linecolor "
-                      "rgb 'black' notitle, '{0}' using 1:2:3:4 with yerrorlines pointtype 7 "
-                      "linecolor rgb '#c0392b' title 'mean, 95% CI'\n"
-                      "set ylabel 'NMI'\nset yrange [-0.05:1.05]\nplot '{0}' using 1:5:6:7 with "
-                      "yerrorlines pointtype 7 linecolor rgb '#2471a3' title 'mean, 95% CI'\n"
+                      "rgb 'black' notitle, '{0}' every ::1 using 1:2:3:4 with yerrorlines "
+                      "pointtype 7 linecolor rgb '#c0392b' title 'mean, 95% CI'\n"
+                      "set ylabel 'NMI'\nset yrange [-0.05:1.05]\nplot '{0}' every ::1 using "
+                      "1:5:6:7 with yerrorlines pointtype 7 linecolor rgb '#2471a3' title "
+                      "'mean, 95% CI'\n"
                       "unset multiplot\n",
                       data));
 }
@@ -307,7 +302,7 @@ std::vector<std::string> draw_figures(const std::string& out_dir,
   add(plot_nmi(out_dir, cells, control, tasks, schedules, lr_low, lr_high),
       "community_nmi_vs_lr.png");
   if (!sensitivity.empty()) {
-    add(plot_sensitivity(out_dir, sensitivity), "community_sensitivity.png");
+    add(plot_sensitivity(out_dir), "community_sensitivity.png");
   }
   add(plot_simulator(out_dir, runs, cells), "community_simulator.png");
   return written;
