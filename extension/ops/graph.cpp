@@ -10,8 +10,11 @@ namespace eiprop {
 namespace ops {
 namespace {
 
+// (Concatenated, not streamed: every call names its projections.)
 std::string projection(int64_t k, int64_t pre, int64_t post) {
-  return c10::str("weights[", k, "] (projection ", k, ": population ", pre, " -> ", post, ")");
+  const auto index = std::to_string(k);
+  return "weights[" + index + "] (projection " + index + ": population " + std::to_string(pre) +
+         " -> " + std::to_string(post) + ")";
 }
 
 // Shapes of the populations as the arguments fix them; the first argument that fixes a shape is
@@ -111,29 +114,39 @@ GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape
   auto parsed_activations = parse_activations(op, activations);
 
   check_graph_structure(op, populations, pre, post);
-  const ProjectionName what = name ? name : graph_projection_names(pre, post);
-  const auto specs = parse_projections(op, projections, weights.size(), "weights", what);
+  const ProjectionName name_of = name ? name : graph_projection_names(pre, post);
+  const auto specs = parse_projections(op, projections, weights.size(), "weights", name_of);
+  // Each projection's name, made once (the checks below name them again and again).
+  std::vector<std::string> what;
+  what.reserve(weights.size());
+  for (size_t k = 0; k < weights.size(); ++k) what.push_back(name_of(k));
   Shapes shapes(op, populations);
   if (!input_shape.empty()) shapes.fix(0, input_shape, "input");
   std::vector<kernels::Projection> circuit_projections;
   for (size_t k = 0; k < weights.size(); ++k) {
-    check_projection_weight(op, what(k), specs[k], weights[k], reference);
+    check_projection_weight(op, what[k], specs[k], weights[k], reference);
     if (specs[k].kind == kernels::ProjectionKind::dense) {
-      shapes.fix(post[k], {weights[k].size(0)}, c10::str(what(k), " (its rows)"));
-      shapes.fix(pre[k], {weights[k].size(1)}, c10::str(what(k), " (its columns)"));
+      shapes.fix(post[k], {weights[k].size(0)}, what[k] + " (its rows)");
+      shapes.fix(pre[k], {weights[k].size(1)}, what[k] + " (its columns)");
     }
     circuit_projections.push_back(
         kernels::Projection{pre[k], post[k], weights[k], specs[k].kind, specs[k].geometry});
   }
   // The spatial projections carry their presynaptic shape on; the caller's tensors fix what the
-  // weights leave open (drives, when the input is not given), and the biases what remains.
+  // weights leave open (drives, when the input is not given), and the biases what remains. A
+  // projection carries once: its presynaptic shape, once fixed, stays.
+  std::vector<bool> carried(weights.size(), false);
   const auto carry_on = [&] {
     for (int64_t pass = 0; pass <= populations; ++pass) {
       for (size_t k = 0; k < weights.size(); ++k) {
-        if (specs[k].kind == kernels::ProjectionKind::dense || !shapes.known(pre[k])) continue;
+        if (specs[k].kind == kernels::ProjectionKind::dense || carried[k] ||
+            !shapes.known(pre[k])) {
+          continue;
+        }
         shapes.fix(post[k],
-                   postsynaptic_shape(op, what(k), specs[k], weights[k], shapes.shape(pre[k])),
-                   what(k));
+                   postsynaptic_shape(op, what[k], specs[k], weights[k], shapes.shape(pre[k])),
+                   what[k]);
+        carried[k] = true;
       }
     }
   };
@@ -148,7 +161,8 @@ GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape
     c10::optional<at::Tensor> bias = biases.get(p - 1);
     if (bias.has_value() && !bias->defined()) bias = c10::nullopt;
     if (bias.has_value()) {
-      const auto bias_name = c10::str("biases[", p - 1, "] (population ", p, ")");
+      const auto bias_name =
+          "biases[" + std::to_string(p - 1) + "] (population " + std::to_string(p) + ")";
       check_vector(op, bias_name, *bias, reference);
       if (shapes.known(p) && shapes.shape(p).size() == 3) {
         TORCH_CHECK(bias->size(0) == shapes.shape(p)[0], op, ": ", bias_name, " has ",
@@ -172,7 +186,7 @@ GraphCircuit parse_graph(const char* op, const std::vector<int64_t>& input_shape
   for (size_t k = 0; k < weights.size(); ++k) {
     if (specs[k].kind != kernels::ProjectionKind::conv2d || shapes.known(pre[k])) continue;
     const auto& shape = shapes.shape(post[k]);
-    TORCH_CHECK(shape.size() == 3 && shape[0] == weights[k].size(0), op, ": ", what(k),
+    TORCH_CHECK(shape.size() == 3 && shape[0] == weights[k].size(0), op, ": ", what[k],
                 " has shape ", weights[k].sizes(), " (", weights[k].size(0),
                 " output channels) but ", population(post[k]), " has the shape ",
                 shape_text(shape));
@@ -223,17 +237,16 @@ void check_population_tensors(const char* op, const char* list, at::TensorList t
               tensors.size(), " entries but the circuit has ", populations,
               " populations; give one per population 1..P");
   for (int64_t p = 1; p <= populations; ++p) {
-    const auto what = c10::str(list, "[", p - 1, "] (population ", p, ")");
+    const auto number = std::to_string(p);
+    const auto what = list + ("[" + std::to_string(p - 1) + "] (population " + number + ")");
     std::vector<int64_t> expected{batch};
     expected.insert(expected.end(), shapes[p].begin(), shapes[p].end());
     if (shapes[p].size() == 1) {
       check_matrix(op, what, tensors[p - 1], reference);
-      check_shape(op, what, tensors[p - 1], expected,
-                  c10::str("[batch, width of population ", p, "]"));
+      check_shape(op, what, tensors[p - 1], expected, "[batch, width of population " + number + "]");
     } else {
       check_rates(op, what, tensors[p - 1], reference);
-      check_shape(op, what, tensors[p - 1], expected,
-                  c10::str("[batch, shape of population ", p, "]"));
+      check_shape(op, what, tensors[p - 1], expected, "[batch, shape of population " + number + "]");
     }
   }
 }

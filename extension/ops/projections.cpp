@@ -3,8 +3,9 @@
 #include "kernels/projection.h"
 #include "ops/validate.h"
 
+#include <cctype>
+#include <charconv>
 #include <map>
-#include <sstream>
 
 namespace eiprop {
 namespace ops {
@@ -30,43 +31,66 @@ const std::vector<std::string>& required_keys(ProjectionKind kind) {
 
 constexpr const char* kKinds = "dense, conv2d, avg_pool2d, max_pool2d, flatten";
 
-// One entry's parser; every failure names the op, the entry and the projection.
+// A whole decimal integer, optionally signed (what `stream >> value` reads from a word); false
+// for anything else, an overflow included.
+bool parse_integer(c10::string_view text, int64_t& value) {
+  if (text.size() > 1 && text[0] == '+' && text[1] != '-') text.remove_prefix(1);
+  const char* end = text.data() + text.size();
+  const auto [stop, error] = std::from_chars(text.data(), end, value);
+  return error == std::errc() && stop == end;
+}
+
+// The entry's whitespace-separated words.
+std::vector<std::string> words_of(const std::string& entry) {
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < entry.size()) {
+    while (i < entry.size() && std::isspace(static_cast<unsigned char>(entry[i]))) ++i;
+    const size_t begin = i;
+    while (i < entry.size() && !std::isspace(static_cast<unsigned char>(entry[i]))) ++i;
+    if (i > begin) words.push_back(entry.substr(begin, i - begin));
+  }
+  return words;
+}
+
+// One entry's parser; every failure names the op, the entry and the projection (the name is
+// built only for a failure: a call parses its projections every time).
 class EntryParser {
  public:
-  EntryParser(const char* op, size_t k, std::string name, const std::string& entry)
-      : op_(op), where_(c10::str("projections[", k, "] '", entry, "' (for ", name, ")")) {}
+  EntryParser(const char* op, size_t k, const std::function<std::string(size_t)>& name,
+              const std::string& entry)
+      : op_(op), k_(k), name_(name), entry_(entry) {}
 
   ProjectionKind kind(const std::string& word) const {
     for (auto kind : {ProjectionKind::dense, ProjectionKind::conv2d, ProjectionKind::avg_pool2d,
                       ProjectionKind::max_pool2d, ProjectionKind::flatten}) {
       if (word == kernels::projection_kind_name(kind)) return kind;
     }
-    TORCH_CHECK(false, op_, ": ", where_, " has kind '", word, "'; the kinds are ", kKinds);
+    TORCH_CHECK(false, op_, ": ", where(), " has kind '", word, "'; the kinds are ", kKinds);
   }
 
   std::array<int64_t, 2> pair(const std::string& key, const std::string& value,
                               int64_t minimum) const {
     std::array<int64_t, 2> values{};
-    std::istringstream stream(value);
-    char comma = 0;
-    const bool parsed = static_cast<bool>(stream >> values[0]) &&
-                        static_cast<bool>(stream >> comma) && comma == ',' &&
-                        static_cast<bool>(stream >> values[1]) && stream.peek() == EOF;
-    TORCH_CHECK(parsed, op_, ": ", where_, " gives ", key, "=", value,
+    const auto comma = value.find(',');
+    const c10::string_view text(value);
+    const bool parsed = comma != std::string::npos &&
+                        parse_integer(text.substr(0, comma), values[0]) &&
+                        parse_integer(text.substr(comma + 1), values[1]);
+    TORCH_CHECK(parsed, op_, ": ", where(), " gives ", key, "=", value,
                 "; expected two integers as height,width (e.g. ", key, "=", minimum, ",",
                 minimum, ")");
     for (int64_t v : values) {
-      TORCH_CHECK(v >= minimum, op_, ": ", where_, " gives ", key, "=", value, "; each must be >= ",
+      TORCH_CHECK(v >= minimum, op_, ": ", where(), " gives ", key, "=", value, "; each must be >= ",
                   minimum);
     }
     return values;
   }
 
   int64_t integer(const std::string& key, const std::string& value, int64_t minimum) const {
-    std::istringstream stream(value);
     int64_t v = 0;
-    const bool parsed = static_cast<bool>(stream >> v) && stream.peek() == EOF;
-    TORCH_CHECK(parsed && v >= minimum, op_, ": ", where_, " gives ", key, "=", value,
+    const bool parsed = parse_integer(value, v);
+    TORCH_CHECK(parsed && v >= minimum, op_, ": ", where(), " gives ", key, "=", value,
                 "; expected an integer >= ", minimum);
     return v;
   }
@@ -74,30 +98,37 @@ class EntryParser {
   bool boolean(const std::string& key, const std::string& value) const {
     if (value == "true" || value == "True" || value == "1") return true;
     if (value == "false" || value == "False" || value == "0") return false;
-    TORCH_CHECK(false, op_, ": ", where_, " gives ", key, "=", value,
+    TORCH_CHECK(false, op_, ": ", where(), " gives ", key, "=", value,
                 "; expected true or false");
   }
 
   [[noreturn]] void fail(const std::string& what) const {
-    TORCH_CHECK(false, op_, ": ", where_, " ", what);
+    TORCH_CHECK(false, op_, ": ", where(), " ", what);
     TORCH_INTERNAL_ASSERT(false);
   }
 
  private:
+  std::string where() const {
+    return c10::str("projections[", k_, "] '", entry_, "' (for ", name_(k_), ")");
+  }
+
   const char* op_;
-  std::string where_;
+  size_t k_;
+  const std::function<std::string(size_t)>& name_;
+  const std::string& entry_;
 };
 
-ProjectionSpec parse_entry(const char* op, size_t k, const std::string& name,
+ProjectionSpec parse_entry(const char* op, size_t k,
+                           const std::function<std::string(size_t)>& name,
                            const std::string& entry) {
   const EntryParser parser(op, k, name, entry);
-  std::istringstream words(entry);
-  std::string word;
-  if (!(words >> word)) parser.fail(c10::str("is empty; give a kind (", kKinds, ")"));
+  const auto words = words_of(entry);
+  if (words.empty()) parser.fail(c10::str("is empty; give a kind (", kKinds, ")"));
   ProjectionSpec spec;
-  spec.kind = parser.kind(word);
+  spec.kind = parser.kind(words[0]);
   std::map<std::string, std::string> given;
-  while (words >> word) {
+  for (size_t w = 1; w < words.size(); ++w) {
+    const auto& word = words[w];
     const auto equals = word.find('=');
     if (equals == std::string::npos || equals == 0) {
       parser.fail(c10::str("has '", word, "' where a key=value belongs"));
@@ -173,7 +204,7 @@ std::vector<ProjectionSpec> parse_projections(const char* op,
               " entries but ", count_from, " has ", count,
               "; give one per projection (or none: all dense)");
   std::vector<ProjectionSpec> specs;
-  for (size_t k = 0; k < count; ++k) specs.push_back(parse_entry(op, k, name(k), projections[k]));
+  for (size_t k = 0; k < count; ++k) specs.push_back(parse_entry(op, k, name, projections[k]));
   return specs;
 }
 

@@ -8,7 +8,8 @@ namespace ops {
 
 std::string argument(const char* name, int64_t layer) {
   if (layer < 0) return name;
-  return c10::str(name, "[", layer, "] (layer ", layer, ")");
+  const auto index = std::to_string(layer);
+  return name + ("[" + index + "] (layer " + index + ")");
 }
 
 void check_same_dtype_device(const char* op, const std::string& what, const at::Tensor& tensor,
