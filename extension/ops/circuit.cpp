@@ -21,7 +21,7 @@ at::Tensor circuit(const at::Tensor& input, at::TensorList weights,
   const auto projections = projection_list.value_or(std::vector<std::string>{});
   const auto call = parse_circuit(kOp, input, weights, biases, activations, method, max_iters, tol,
                                   dt, projections);
-  return equilibrium(kOp, call.graph.circuit, input, call.options).rates.back();
+  return forward_equilibrium(call, input).rates.back();
 }
 
 CircuitStates circuit_forward(const at::Tensor& input, at::TensorList weights,

@@ -4,6 +4,7 @@
 #include "ops/layered.h"
 #include "ops/timescales.h"
 #include "ops/validate.h"
+#include "solvers/residual.h"
 
 #include <algorithm>
 
@@ -62,22 +63,24 @@ std::vector<at::Tensor> checked_winners(const char* op, const OptionalTensors& g
   std::vector<at::Tensor> extremes;
   std::vector<int64_t> planes;
   for (int64_t k = 0; k < projections; ++k) {
-    const auto what = c10::str("winners[", k, "] (projection ", k, ", ",
-                               kernels::projection_kind_name(circuit.projection(k).kind), ")");
+    const auto what = [&] {
+      return c10::str("winners[", k, "] (projection ", k, ", ",
+                      kernels::projection_kind_name(circuit.projection(k).kind), ")");
+    };
     const auto& entry = winners[k];
-    TORCH_CHECK(entry.defined(), op, ": ", what, " is undefined");
+    TORCH_CHECK(entry.defined(), op, ": ", what(), " is undefined");
     if (!pooled(circuit, k)) {
-      TORCH_CHECK(entry.numel() == 0, op, ": ", what, " has shape ", entry.sizes(),
+      TORCH_CHECK(entry.numel() == 0, op, ": ", what(), " has shape ", entry.sizes(),
                   "; only a max_pool2d projection has window winners, give an empty tensor");
       continue;
     }
-    TORCH_CHECK(entry.scalar_type() == at::kLong, op, ": ", what, " has dtype ",
+    TORCH_CHECK(entry.scalar_type() == at::kLong, op, ": ", what(), " has dtype ",
                 entry.scalar_type(), "; window winners are int64 indices");
-    TORCH_CHECK(entry.device() == input.device(), op, ": ", what, " is on ", entry.device(),
+    TORCH_CHECK(entry.device() == input.device(), op, ": ", what(), " is on ", entry.device(),
                 " but input is on ", input.device());
     const auto& projection = circuit.projection(k);
     const auto expected = circuit.batch_shape(projection.post, batch);
-    TORCH_CHECK(entry.sizes() == at::IntArrayRef(expected), op, ": ", what, " has shape ",
+    TORCH_CHECK(entry.sizes() == at::IntArrayRef(expected), op, ": ", what(), " has shape ",
                 entry.sizes(), "; expected ", at::IntArrayRef(expected),
                 " ([batch, shape of its postsynaptic population ", projection.post, "])");
     if (entry.numel() == 0 || forward_own) continue;
@@ -110,9 +113,25 @@ std::vector<at::Tensor> checked_winners(const char* op, const OptionalTensors& g
 
 }  // namespace
 
+solvers::FiringEquilibrium forward_equilibrium(const CircuitCall& call, const at::Tensor& input) {
+  const auto& circuit = call.graph.circuit;
+  const bool exact_schedule =
+      circuit.acyclic() && call.options.method != solvers::Method::euler;
+  if (!exact_schedule) return equilibrium(call.op, circuit, input, call.options);
+  auto options = call.options;
+  options.scan_nonfinite = false;
+  auto solved = solvers::relax_rates(circuit, input, options);
+  if (!solvers::all_finite({input, solved.rates[call.output]})) {
+    // Which population, in the order the signals flow (the input first).
+    solved.stats.nonfinite_population = solvers::first_nonfinite_population(solved.rates, 0);
+  }
+  check_solved(call.op, "the firing rates", options, solved.stats, /*strict=*/true);
+  return solved;
+}
+
 CircuitStates circuit_states(const CircuitCall& call, const at::Tensor& input) {
   const auto& circuit = call.graph.circuit;
-  auto solved = equilibrium(call.op, circuit, input, call.options);
+  auto solved = forward_equilibrium(call, input);
   // The winners at the final rates: kept by an exact schedule's one pass, found here after an
   // iterative solve; an empty tensor for every other kind.
   auto& winners = solved.winners;
@@ -150,7 +169,7 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   check_population_tensors(backward_op, "drives", drives, graph.shapes, batch, input);
   check_rates(backward_op, "grad_output", grad_output, input);
   check_shape(backward_op, "grad_output", grad_output, graph.circuit.batch_shape(output, batch),
-              c10::str("[batch, shape of the output population ", output, "]"));
+              "[batch, shape of the output population " + std::to_string(output) + "]");
   TORCH_CHECK(static_cast<int64_t>(output_mask.size()) == 1 + projection_count + populations,
               backward_op, ": output_mask has ", output_mask.size(), " entries but needs ",
               1 + projection_count + populations,
@@ -161,13 +180,12 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
                                             max_iters, tol, dt, input.scalar_type());
   // The drives are the forward's equilibrium, whose stability the forward judged.
   options.probe_stability = false;
-  // Saved states from the forward are finite (it refuses what is not); states passed by hand may
-  // not be, and a NaN drive can hide from the credits (relu's gate reads NaN as active). An
-  // exact schedule reads them together with the balance credits after the solve (one
-  // synchronisation per backward): every gradient is made of those and the rates, and a
-  // non-finite credit either reaches its balance credit or is dropped by the activation's gate,
-  // as autograd drops it. An iterative solve, which reads its residual every iteration, reads the
-  // states first.
+  // States passed by hand may hold NaN or Inf, and a NaN drive can hide from the credits (relu's
+  // gate reads NaN as active): an iterative solve, which reads its residual every iteration,
+  // reads them first; an exact schedule reads them with its results, below. The forward's own
+  // states (states_checked) are not read again: the forward read its input and output, and a
+  // non-finite hidden rate that did not reach the output (an Inf behind a saturating activation)
+  // reaches a gradient read below.
   const auto check_states = [&] {
     FiniteCheck(backward_op)
         .add("drives", drives, "population", kNonFiniteInput, 1)
@@ -189,17 +207,6 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   const bool input_wanted = output_mask.get(0);
   auto credits = credit(op, "the credits (backward)", graph.circuit, all_drives, all_rates,
                         output, grad_output, options, /*strict=*/true, input_wanted, winners);
-  if (exact_schedule) {
-    std::vector<at::Tensor> scanned;
-    if (!states_checked) {
-      scanned.insert(scanned.end(), drives.begin(), drives.end());
-      scanned.insert(scanned.end(), rates.begin(), rates.end());
-    }
-    scanned.insert(scanned.end(), credits.balance_credits.begin() + 1,
-                   credits.balance_credits.end());
-    check_finite_step(op, "the credits (backward)", options, std::move(scanned), credits,
-                      check_states);
-  }
   std::vector<bool> weight_wanted(projection_count), bias_wanted(populations);
   for (int64_t k = 0; k < projection_count; ++k) weight_wanted[k] = output_mask.get(1 + k);
   for (int64_t p = 0; p < populations; ++p) {
@@ -211,6 +218,58 @@ CircuitGradients circuit_gradients(const char* op, const char* backward_op,
   for (int64_t k = 0; k < projection_count; ++k) {
     if (weight_wanted[k] && !graph.circuit.projection(k).plastic()) {
       gradients.weight_updates[k] = at::zeros_like(weights[k]);
+    }
+  }
+  if (exact_schedule) {
+    // What the backward returns, read in one synchronisation (ResultScan): the input credit and
+    // each gradient whole, or a dense weight's by its bound B max|delta| max|r| where that reads
+    // less. A non-finite credit reaches one of them or nothing returned (a credit an activation's
+    // gate drops, as autograd drops it).
+    ResultScan scan(credits.balance_credits, all_rates);
+    if (!states_checked) {
+      for (int64_t p = 1; p <= populations; ++p) {
+        scan.whole(all_drives[p]);
+        scan.rates(p);
+      }
+    }
+    if (input_wanted) scan.whole(credits.credits[0]);
+    for (int64_t k = 0; k < projection_count; ++k) {
+      const auto& gradient = gradients.weight_updates[k];
+      if (!gradient.defined()) continue;
+      const auto& projection = graph.circuit.projection(k);
+      const bool bounded =
+          projection.kind == kernels::ProjectionKind::dense &&
+          credits.balance_credits[projection.post].numel() + all_rates[projection.pre].numel() <
+              gradient.numel();
+      if (bounded) {
+        scan.dense_product(projection.post, projection.pre, static_cast<double>(batch));
+      } else {
+        scan.whole(gradient);
+      }
+    }
+    for (const auto& gradient : gradients.bias_updates) {
+      if (gradient.defined()) scan.whole(gradient);
+    }
+    if (!scan.finite()) {
+      // Which one, in the order the signals flow: a state (passed by hand, or the forward's
+      // Inf behind a saturating activation), then the balance credits back from the output;
+      // when all are finite, a gradient overflowed the dtype (or only the bound did: the
+      // gradients are then read whole).
+      if (!states_checked) check_states();
+      const auto hidden = solvers::first_nonfinite_population(all_rates, 0);
+      TORCH_CHECK(hidden < 0, op, ": the firing rates of population ", hidden,
+                  " hold NaN or Inf (the output hid them behind a saturating activation), so the "
+                  "gradients would too; check the weights and biases for overflow");
+      auto& found = credits.stats.nonfinite_population;
+      found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
+      check_solved(op, "the credits (backward)", options, credits.stats, /*strict=*/true);
+      std::vector<at::Tensor> returned(gradients.weight_updates);
+      returned.insert(returned.end(), gradients.bias_updates.begin(),
+                      gradients.bias_updates.end());
+      if (input_wanted) returned.push_back(credits.credits[0]);
+      TORCH_CHECK(solvers::first_nonfinite_population(returned, 0) < 0, op,
+                  ": the gradients would hold NaN or Inf although every state and credit is "
+                  "finite: they overflow ", input.scalar_type());
     }
   }
   // Only the gradients asked for (a Tensor[] holds no undefined entries).

@@ -14,6 +14,7 @@
 
 #include "ops/graph.h"
 #include "ops/signatures.h"
+#include "solvers/firing.h"
 #include "solvers/options.h"
 
 #include <string>
@@ -44,6 +45,14 @@ CircuitCall parse_graph_circuit(const char* op, const at::Tensor& input, at::Ten
                                 at::IntArrayRef post, const std::vector<std::string>& activations,
                                 int64_t output, c10::string_view method, int64_t max_iters,
                                 double tol, double dt, const std::vector<std::string>& projections);
+
+// The forward's equilibrium (raises when it is not reached or not finite). An exact schedule
+// reads what the op returns to its caller, the input and the output population's rates, in one
+// synchronisation: a non-finite hidden rate reaches the output (NaN passes every activation and
+// projection, Inf every unbounded one) or hides behind a saturating activation (tanh(inf) = 1),
+// where the output is what autograd's would be and the backward meets it in the gradients it
+// reads. An iterative solve reads its residual every iteration.
+solvers::FiringEquilibrium forward_equilibrium(const CircuitCall& call, const at::Tensor& input);
 
 // Rates and drives of populations 1..P at the equilibrium (raises when it is not reached), and
 // the max_pool2d projections' window winners at those rates, for the backward to reuse.

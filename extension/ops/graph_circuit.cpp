@@ -21,7 +21,7 @@ at::Tensor graph_circuit(const at::Tensor& input, at::TensorList weights,
   const auto projections = projection_list.value_or(std::vector<std::string>{});
   const auto call = parse_graph_circuit(kOp, input, weights, biases, pre, post, activations, output,
                                         method, max_iters, tol, dt, projections);
-  return equilibrium(kOp, call.graph.circuit, input, call.options).rates[output];
+  return forward_equilibrium(call, input).rates[output];
 }
 
 CircuitStates graph_circuit_forward(const at::Tensor& input, at::TensorList weights,

@@ -25,6 +25,14 @@ std::vector<int64_t> bias_convolutions(const std::vector<kernels::Projection>& p
   return first;
 }
 
+// The largest |entry| as a 0-dim tensor in the tensor's dtype: NaN or Inf when it holds one, 0
+// when it has no entries (a population of width 0). One min/max pass.
+at::Tensor magnitude_of(const at::Tensor& tensor) {
+  if (tensor.numel() == 0) return at::zeros({}, tensor.options());
+  const auto extremes = at::aminmax(tensor);
+  return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
+}
+
 // Writes `update` into `target`: added to it (accumulate) or replacing its values.
 void write_into(at::Tensor target, const at::Tensor& update, bool accumulate) {
   if (accumulate) {
@@ -168,44 +176,27 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   // input, the output rates (which the caller reads) and the output imbalance (where a bad
   // target enters) are read too. Each is one min/max pass (its largest magnitude, NaN or Inf when
   // it holds one), all fetched in one synchronisation; a refused step writes nothing.
-  const auto largest = [](const at::Tensor& tensor) {
-    // (A population of width 0 has no entries.)
-    if (tensor.numel() == 0) return at::zeros({}, tensor.options());
-    const auto extremes = at::aminmax(tensor);
-    return at::maximum(std::get<1>(extremes), std::get<0>(extremes).neg());
-  };
-  const auto populations = circuit.populations();
-  std::vector<at::Tensor> largest_rate(populations + 1), largest_credit(populations + 1);
-  const auto rate_bound = [&](int64_t p) -> const at::Tensor& {
-    if (!largest_rate[p].defined()) largest_rate[p] = largest(rates.rates[p]);
-    return largest_rate[p];
-  };
-  const auto credit_bound = [&](int64_t p) -> const at::Tensor& {
-    if (!largest_credit[p].defined()) largest_credit[p] = largest(credits.balance_credits[p]);
-    return largest_credit[p];
-  };
   const auto pending = pending_plasticity(circuit, credits.balance_credits, rates.rates, scale,
                                           weight_targets, bias_targets);
-  std::vector<at::Tensor> scanned{rate_bound(0), rate_bound(output), largest(imbalance)};
+  ResultScan scan(credits.balance_credits, rates.rates);
+  scan.rates(0);
+  scan.rates(output);
+  scan.whole(imbalance);
   const double sum_bound = std::max(std::abs(lr), static_cast<double>(batch));
   for (size_t k = 0; k < circuit.projections().size(); ++k) {
     const auto& projection = circuit.projection(static_cast<int64_t>(k));
     if (pending.weight_updates[k].defined()) {
-      scanned.push_back(largest(pending.weight_updates[k]));
+      scan.whole(pending.weight_updates[k]);
     } else if (projection.kind == kernels::ProjectionKind::dense && weight_targets[k].defined()) {
-      scanned.push_back(credit_bound(projection.post) * rate_bound(projection.pre) * sum_bound);
+      scan.dense_product(projection.post, projection.pre, sum_bound);
     }
   }
-  for (int64_t p = 1; p <= populations; ++p) {
+  for (int64_t p = 1; p <= circuit.populations(); ++p) {
     const auto& update = pending.bias_updates[p - 1];
-    if (!update.defined()) continue;
     // (A neuron's bias update is scaled when written.)
-    scanned.push_back(credits.balance_credits[p].dim() == 2 ? largest(update) * std::abs(scale)
-                                                            : largest(update));
+    if (update.defined()) scan.whole(update, credits.balance_credits[p].dim() == 2 ? scale : 1.0);
   }
-  const auto fetched = at::stack(scanned).to(at::kDouble).cpu();
-  const double* value = fetched.data_ptr<double>();
-  if (!std::all_of(value, value + fetched.numel(), [](double v) { return std::isfinite(v); })) {
+  if (!scan.finite()) {
     // Which one, in the order the signals flow: the rates and the target, then the balance
     // credits (what the updates read) back from the output; when all are finite, an update
     // overflowed.
@@ -220,18 +211,34 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
   return {rates.rates[output], rates.stats, credits.stats};
 }
 
-bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
-                       std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
-                       const std::function<void()>& explain_states) {
-  if (solvers::all_finite(scanned)) return true;
-  // Which one, in the order the signals flow: the states, then the balance credits (what was
-  // scanned) back from the output (a float32 sum that overflowed finds nothing here and the step
-  // goes on).
-  explain_states();
-  auto& found = credits.stats.nonfinite_population;
-  found = solvers::first_nonfinite_population(credits.balance_credits, 1, /*from_output=*/true);
-  check_solved(op, what, options, credits.stats, /*strict=*/true);
-  return false;
+void ResultScan::whole(const at::Tensor& tensor, double factor) {
+  const auto magnitude = magnitude_of(tensor);
+  scanned_.push_back(factor == 1.0 ? magnitude : magnitude * std::abs(factor));
+}
+
+void ResultScan::rates(int64_t p) { scanned_.push_back(largest_rate(p)); }
+
+void ResultScan::dense_product(int64_t post, int64_t pre, double factor) {
+  scanned_.push_back(largest_credit(post) * largest_rate(pre) * factor);
+}
+
+bool ResultScan::finite() const {
+  if (scanned_.empty()) return true;
+  const auto fetched = at::stack(scanned_).to(at::kDouble).cpu();
+  const double* value = fetched.data_ptr<double>();
+  return std::all_of(value, value + fetched.numel(), [](double v) { return std::isfinite(v); });
+}
+
+const at::Tensor& ResultScan::largest_rate(int64_t p) {
+  auto& magnitude = rate_magnitudes_[p];
+  if (!magnitude.defined()) magnitude = magnitude_of(rates_[p]);
+  return magnitude;
+}
+
+const at::Tensor& ResultScan::largest_credit(int64_t p) {
+  auto& magnitude = credit_magnitudes_[p];
+  if (!magnitude.defined()) magnitude = magnitude_of(balance_credits_[p]);
+  return magnitude;
 }
 
 Plasticity plasticity_updates(const std::vector<kernels::Projection>& projections,

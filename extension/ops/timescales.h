@@ -13,6 +13,7 @@
 #include <c10/util/Optional.h>
 
 #include <functional>
+#include <map>
 #include <vector>
 
 namespace eiprop {
@@ -93,15 +94,34 @@ LearningStep learn(const char* op, const kernels::Circuit& circuit, const at::Te
                    const std::vector<c10::optional<at::Tensor>>& bias_targets, bool accumulate,
                    const std::function<void()>& refuse_bad_target = {});
 
-// The non-finite scan of a step whose credit solve ran with scan_nonfinite off: `scanned` (the
-// states and the balance credits), with one synchronisation when all is finite.
-// When the scan fails, `explain_states` may raise naming a state; otherwise the first non-finite
-// balance credit population is refused as the solve's own scan would have refused it
-// ("<what> of population p are not finite"). Returns whether the fast scan passed (false: it
-// failed on something none of these names, e.g. a float32 sum that overflowed).
-bool check_finite_step(const char* op, const char* what, const solvers::SolverOptions& options,
-                       std::vector<at::Tensor> scanned, solvers::CreditEquilibrium& credits,
-                       const std::function<void()>& explain_states);
+// Whether what a step returns or writes is finite, read in one synchronisation: each tensor read
+// whole (its largest magnitude: NaN or Inf when it holds one), or, for a dense Hebbian product
+// that is made inside a GEMM (or is larger than its factors), a bound on every entry and partial
+// sum: `factor` max|delta_post| max|r_pre|, computed in the dtype, so that it is infinite
+// whenever they could overflow. Each population's largest rate and balance credit is read once.
+class ResultScan {
+ public:
+  ResultScan(const std::vector<at::Tensor>& balance_credits, const std::vector<at::Tensor>& rates)
+      : balance_credits_(balance_credits), rates_(rates) {}
+  // `tensor` whole, its magnitude scaled by |factor| (an update scaled when it is written).
+  void whole(const at::Tensor& tensor, double factor = 1.0);
+  // Population p's rates whole.
+  void rates(int64_t p);
+  // The product delta_post^T r_pre summed over the batch and scaled: `factor` >= the largest
+  // |partial sum| per unit max|delta| max|r|.
+  void dense_product(int64_t post, int64_t pre, double factor);
+  // Reads everything added (one synchronisation); true when all of it is finite.
+  bool finite() const;
+
+ private:
+  const at::Tensor& largest_rate(int64_t p);
+  const at::Tensor& largest_credit(int64_t p);
+
+  const std::vector<at::Tensor>& balance_credits_;
+  const std::vector<at::Tensor>& rates_;
+  std::map<int64_t, at::Tensor> rate_magnitudes_, credit_magnitudes_;
+  std::vector<at::Tensor> scanned_;
+};
 
 struct Plasticity {
   std::vector<at::Tensor> weight_updates;  // per projection k

@@ -114,4 +114,33 @@ refused(lambda: conv_backward([cwinners[0], cwinners[1] - 16, cwinners[2], cwinn
 refused(lambda: conv_backward([cwinners[1], cwinners[1], cwinners[2], cwinners[3]]),
         RuntimeError, "winners[0] (projection 0, conv2d) has shape [2, 2, 2, 2]; only a "
         "max_pool2d projection has window winners")
+
+# The backward reads what it returns (docs/bad_input.md row 109). float32 gradients that overflow
+# although every state and credit is finite are refused, and none is written:
+weight = torch.ones(1, 1, requires_grad=True)
+out = E.circuit(torch.tensor([[1e20]]), [weight], [None], ["identity"])
+refused(lambda: out.backward(torch.full_like(out, 1e20)), RuntimeError,
+        "eiprop::circuit: the gradients would hold NaN or Inf although every state and credit is "
+        "finite: they overflow Float")
+assert weight.grad is None
+# ... but a gradient whose bound (B max|delta| max|r|) overflows while its entries do not is
+# returned, equal to autograd's (2.25e38 < 3.4e38 in every entry):
+x = torch.zeros(2, 5)
+x[0] = 1.5e19
+grad = torch.zeros(2, 5)
+grad[0] = 1.5e19
+weight = torch.eye(5, requires_grad=True)
+E.circuit(x, [weight], [None], ["identity"]).backward(grad)
+assert torch.isfinite(weight.grad).all() and torch.equal(weight.grad, grad.t() @ x), weight.grad
+# An Inf that the output hides behind a saturating activation (relu overflows, tanh(inf) = 1): the
+# forward returns what autograd's does, the backward refuses the gradients it would poison,
+# naming the population.
+weights = [torch.full((1, 1), 1e20, requires_grad=True), torch.ones(1, 1, requires_grad=True),
+           torch.ones(1, 1, requires_grad=True)]
+x = torch.tensor([[1e20]])
+out = E.circuit(x, weights, [None] * 3, ["relu", "tanh", "identity"])
+assert torch.equal(out, torch.tanh(weights[1] @ torch.relu(weights[0] @ x.t())).t() @ weights[2].t())
+refused(lambda: out.backward(torch.ones_like(out)), RuntimeError,
+        "eiprop::circuit: the firing rates of population 1 hold NaN or Inf")
+assert all(w.grad is None for w in weights)
 print("bad input: every refusal names what it refused")
